@@ -1,0 +1,88 @@
+package plan
+
+import "slices"
+
+// WithDefaults returns a deep copy of a with every unset field given its documented default.
+// It never fails; validation happens afterwards on the defaulted copy.
+func WithDefaults(a Args) Args {
+	out := a
+	if out.Environment == "" {
+		out.Environment = EnvironmentDev
+	}
+
+	eg := &out.EnvoyGateway
+	eg.Install = boolPtr(eg.Install, true)
+	eg.ManageGatewayAPICRDs = boolPtr(eg.ManageGatewayAPICRDs, true)
+	if eg.EnableBackend != nil {
+		v := *eg.EnableBackend
+		eg.EnableBackend = &v
+	}
+	setDefault(&eg.Namespace, DefaultEnvoyGatewayNamespace)
+	setDefault(&eg.Version, DefaultEnvoyGatewayVersion)
+	setDefault(&eg.ChartRepository, DefaultChartRepository)
+	setDefault(&eg.GatewayAPICRDs, GatewayAPIStandardInstallURL(DefaultGatewayAPIVersion))
+	setDefault(&eg.GatewayClassName, DefaultGatewayClassName)
+
+	gw := &out.Gateway
+	setDefault(&gw.Name, DefaultGatewayName)
+	setDefault(&gw.Namespace, DefaultGatewayNamespace)
+	if gw.Listeners == nil {
+		gw.Listeners = []ListenerArgs{
+			{Name: "http", Protocol: "HTTP", Port: 80},
+			{Name: "https", Protocol: "HTTPS", Port: 443},
+		}
+	} else {
+		gw.Listeners = slices.Clone(gw.Listeners)
+	}
+
+	out.Backends = slices.Clone(a.Backends)
+	for i := range out.Backends {
+		b := &out.Backends[i]
+		setDefault(&b.Namespace, gw.Namespace)
+		setDefault(&b.Service.Name, b.Name)
+		if len(b.Service.Ports) == 0 {
+			b.Service.Ports = []PortArgs{{Name: "https", Port: 443}}
+		} else {
+			b.Service.Ports = slices.Clone(b.Service.Ports)
+		}
+		for j := range b.Service.Ports {
+			if b.Service.Ports[j].TargetPort == 0 {
+				b.Service.Ports[j].TargetPort = DefaultTargetPort
+			}
+		}
+		if !b.Service.Existing {
+			setDefault(&b.Deploy.Image, DefaultBackendImage)
+			if b.Deploy.Replicas == 0 {
+				b.Deploy.Replicas = 1
+			}
+		}
+		setDefault(&b.Route.Kind, "HTTPRoute")
+		setDefault(&b.Route.PathPrefix, "/")
+		b.Route.Hostnames = slices.Clone(b.Route.Hostnames)
+		if b.Route.Port == "" && len(b.Service.Ports) > 0 {
+			b.Route.Port = b.Service.Ports[0].Name
+		}
+		setDefault(&b.TLS.Hostname, b.Service.Name+"."+b.Namespace+".svc")
+		b.TLS.SubjectAltNames = slices.Clone(b.TLS.SubjectAltNames)
+		b.TLS.Ports = slices.Clone(b.TLS.Ports)
+		if b.TLS.CA != nil {
+			ca := *b.TLS.CA
+			b.TLS.CA = &ca
+		}
+	}
+	return out
+}
+
+func setDefault(s *string, v string) {
+	if *s == "" {
+		*s = v
+	}
+}
+
+func boolPtr(p *bool, def bool) *bool {
+	v := def
+	if p != nil {
+		v = *p
+	}
+	return &v
+}

@@ -1,0 +1,51 @@
+// Command infra is the upstream-tls stack program: it reads the stack's typed configuration,
+// builds the Kubernetes provider (rendering YAML into upstream-tls:renderDir when set, otherwise
+// using the ambient kubeconfig), composes UpstreamTls and exports its outputs.
+package main
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+
+	"github.com/upstream-tls/upstream-tls/components/stackconfig"
+	"github.com/upstream-tls/upstream-tls/components/upstreamtls"
+)
+
+func main() {
+	pulumi.Run(program)
+}
+
+func program(ctx *pulumi.Context) error {
+	cfg := config.New(ctx, stackconfig.Namespace)
+	st, err := stackconfig.Decode(func(key string) (string, bool) {
+		v, err := cfg.Try(key)
+		return v, err == nil
+	})
+	if err != nil {
+		return err
+	}
+	providerArgs := &kubernetes.ProviderArgs{}
+	if st.RenderDir != "" {
+		providerArgs.RenderYamlToDirectory = pulumi.String(st.RenderDir)
+	}
+	k8s, err := kubernetes.NewProvider(ctx, "kubernetes", providerArgs)
+	if err != nil {
+		return fmt.Errorf("kubernetes provider: %w", err)
+	}
+	env, err := upstreamtls.New(ctx, "upstream-tls", &st.Args, pulumi.Providers(k8s))
+	if err != nil {
+		return err
+	}
+	ctx.Export("posture", env.Posture)
+	ctx.Export("backends", env.Backends)
+	ctx.Export("gatewayName", env.GatewayName)
+	ctx.Export("gatewayNamespace", env.GatewayNamespace)
+	ctx.Export("backendApiEnabled", env.BackendAPIEnabled)
+	if st.RenderDir != "" {
+		ctx.Export("renderDir", pulumi.String(st.RenderDir))
+	}
+	return nil
+}
