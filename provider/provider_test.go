@@ -1,0 +1,144 @@
+package provider_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/blang/semver"
+	p "github.com/pulumi/pulumi-go-provider"
+	"github.com/pulumi/pulumi-go-provider/integration"
+	presource "github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
+
+	"github.com/upstream-tls/upstream-tls/components/pki"
+	"github.com/upstream-tls/upstream-tls/provider"
+)
+
+const bundleType = "upstream-tls:index:CertificateBundle"
+
+func server(t *testing.T) integration.Server {
+	t.Helper()
+	prov, err := provider.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := integration.NewServer(context.Background(), provider.Name, semver.MustParse("0.1.0"), integration.WithProvider(prov))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func urn(name string) presource.URN {
+	return presource.NewURN("test", "upstream-tls", "", bundleType, name)
+}
+
+func inputs(names ...string) property.Map {
+	var dns []property.Value
+	for _, n := range names {
+		dns = append(dns, property.New(n))
+	}
+	return property.NewMap(map[string]property.Value{
+		"commonName": property.New(names[0]),
+		"dnsNames":   property.New(dns),
+		"withCa":     property.New(true),
+	})
+}
+
+// TestSchema: the schema serves the certificate resource (key secret) and the component.
+func TestSchema(t *testing.T) {
+	resp, err := server(t).GetSchema(p.GetSchemaRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var schema struct {
+		Name      string `json:"name"`
+		Resources map[string]struct {
+			IsComponent bool `json:"isComponent"`
+			Properties  map[string]struct {
+				Secret bool `json:"secret"`
+			} `json:"properties"`
+			InputProperties map[string]any `json:"inputProperties"`
+		} `json:"resources"`
+	}
+	if err := json.Unmarshal([]byte(resp.Schema), &schema); err != nil {
+		t.Fatal(err)
+	}
+	if schema.Name != "upstream-tls" {
+		t.Errorf("package name %q", schema.Name)
+	}
+	cb, ok := schema.Resources[bundleType]
+	if !ok {
+		t.Fatalf("schema lacks %s", bundleType)
+	}
+	if !cb.Properties["keyPem"].Secret {
+		t.Error("keyPem is not a secret in the schema")
+	}
+	comp, ok := schema.Resources["upstream-tls:index:UpstreamTls"]
+	if !ok || !comp.IsComponent {
+		t.Fatal("schema lacks the UpstreamTls component")
+	}
+	for _, in := range []string{"environment", "backends", "gateway", "envoyGateway", "allowInsecureBackends"} {
+		if _, ok := comp.InputProperties[in]; !ok {
+			t.Errorf("UpstreamTls lacks input %s", in)
+		}
+	}
+}
+
+// TestCreate: a real create returns a CA that verifies the leaf for its first DNS name and a
+// key; a preview returns no material.
+func TestCreate(t *testing.T) {
+	s := server(t)
+	resp, err := s.Create(p.CreateRequest{Urn: urn("api"), Properties: inputs("api.apps.svc", "api.apps.svc.cluster.local")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(k string) property.Value { return resp.Properties.Get(k) }
+	// keyPem is secret in the schema (TestSchema); SDKs, including components/certificate,
+	// register it as an additional secret output, so the engine encrypts it in state.
+	if get("keyPem").AsString() == "" {
+		t.Error("no private key returned")
+	}
+	if err := pki.Verify(get("caCertPem").AsString(), get("certPem").AsString(), "api.apps.svc", time.Now()); err != nil {
+		t.Errorf("generated CA does not verify the leaf: %v", err)
+	}
+
+	preview, err := s.Create(p.CreateRequest{Urn: urn("api"), Properties: inputs("api.apps.svc"), DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := preview.Properties.Get("certPem"); v.IsString() && v.AsString() != "" {
+		t.Error("preview generated a certificate")
+	}
+}
+
+// TestDiffReplaces: changing the names replaces the bundle; the same inputs change nothing.
+func TestDiffReplaces(t *testing.T) {
+	s := server(t)
+	created, err := s.Create(p.CreateRequest{Urn: urn("api"), Properties: inputs("api.apps.svc")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	same, err := s.Diff(p.DiffRequest{ID: "api", Urn: urn("api"), State: created.Properties, OldInputs: inputs("api.apps.svc"), Inputs: inputs("api.apps.svc")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if same.HasChanges {
+		t.Errorf("identical inputs report changes: %+v", same.DetailedDiff)
+	}
+	changed, err := s.Diff(p.DiffRequest{ID: "api", Urn: urn("api"), State: created.Properties, OldInputs: inputs("api.apps.svc"), Inputs: inputs("other.apps.svc")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	replace := false
+	for _, d := range changed.DetailedDiff {
+		if d.Kind == p.UpdateReplace || d.Kind == p.AddReplace || d.Kind == p.DeleteReplace {
+			replace = true
+		}
+	}
+	if !changed.HasChanges || !replace {
+		t.Errorf("changing dnsNames does not replace the bundle: %+v", changed)
+	}
+}
