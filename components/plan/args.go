@@ -41,9 +41,9 @@ type Args struct {
 	// AllowInsecureBackends permits `insecure` backends in a production environment. Default false.
 	AllowInsecureBackends bool `json:"allowInsecureBackends,omitempty" pulumi:"allowInsecureBackends,optional"`
 	// EnvoyGateway configures the Envoy Gateway installation and its GatewayClass.
-	EnvoyGateway EnvoyGatewayArgs `json:"envoyGateway,omitempty" pulumi:"envoyGateway,optional"`
+	EnvoyGateway *EnvoyGatewayArgs `json:"envoyGateway,omitempty" pulumi:"envoyGateway,optional"`
 	// Gateway is the Gateway the routes attach to.
-	Gateway GatewayArgs `json:"gateway,omitempty" pulumi:"gateway,optional"`
+	Gateway *GatewayArgs `json:"gateway,omitempty" pulumi:"gateway,optional"`
 	// Backends are the TLS backends; each gets a route and its upstream TLS configuration.
 	Backends []BackendArgs `json:"backends,omitempty" pulumi:"backends,optional"`
 }
@@ -113,11 +113,11 @@ type BackendArgs struct {
 	// ReferenceGrant lets the route in the Gateway namespace reach it.
 	Namespace string `json:"namespace,omitempty" pulumi:"namespace,optional"`
 	// Service is the Kubernetes Service that serves TLS.
-	Service ServiceArgs `json:"service,omitempty" pulumi:"service,optional"`
+	Service *ServiceArgs `json:"service,omitempty" pulumi:"service,optional"`
 	// Deploy describes the workload to deploy behind the Service. Ignored for existing Services.
-	Deploy DeployArgs `json:"deploy,omitempty" pulumi:"deploy,optional"`
+	Deploy *DeployArgs `json:"deploy,omitempty" pulumi:"deploy,optional"`
 	// Route is how the gateway routes to the backend.
-	Route RouteArgs `json:"route,omitempty" pulumi:"route,optional"`
+	Route *RouteArgs `json:"route,omitempty" pulumi:"route,optional"`
 	// TLS is the upstream TLS configuration.
 	TLS TLSArgs `json:"tls" pulumi:"tls"`
 }

@@ -179,7 +179,7 @@ func planGateway(a *Args) GatewayPlan {
 }
 
 // listenerHost is the DNS name of a generated listener certificate.
-func listenerHost(l ListenerArgs, gw GatewayArgs) string {
+func listenerHost(l ListenerArgs, gw *GatewayArgs) string {
 	if l.Hostname != "" {
 		return l.Hostname
 	}

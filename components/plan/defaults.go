@@ -10,7 +10,8 @@ func WithDefaults(a Args) Args {
 		out.Environment = EnvironmentDev
 	}
 
-	eg := &out.EnvoyGateway
+	out.EnvoyGateway = clone(a.EnvoyGateway)
+	eg := out.EnvoyGateway
 	eg.Install = boolPtr(eg.Install, true)
 	eg.ManageGatewayAPICRDs = boolPtr(eg.ManageGatewayAPICRDs, true)
 	if eg.EnableBackend != nil {
@@ -23,7 +24,8 @@ func WithDefaults(a Args) Args {
 	setDefault(&eg.GatewayAPICRDs, GatewayAPIStandardInstallURL(DefaultGatewayAPIVersion))
 	setDefault(&eg.GatewayClassName, DefaultGatewayClassName)
 
-	gw := &out.Gateway
+	out.Gateway = clone(a.Gateway)
+	gw := out.Gateway
 	setDefault(&gw.Name, DefaultGatewayName)
 	setDefault(&gw.Namespace, DefaultGatewayNamespace)
 	if gw.Listeners == nil {
@@ -38,6 +40,9 @@ func WithDefaults(a Args) Args {
 	out.Backends = slices.Clone(a.Backends)
 	for i := range out.Backends {
 		b := &out.Backends[i]
+		b.Service = clone(b.Service)
+		b.Deploy = clone(b.Deploy)
+		b.Route = clone(b.Route)
 		setDefault(&b.Namespace, gw.Namespace)
 		setDefault(&b.Service.Name, b.Name)
 		if len(b.Service.Ports) == 0 {
@@ -71,6 +76,15 @@ func WithDefaults(a Args) Args {
 		}
 	}
 	return out
+}
+
+// clone returns a copy of *p, or a new zero value when p is nil.
+func clone[T any](p *T) *T {
+	var v T
+	if p != nil {
+		v = *p
+	}
+	return &v
 }
 
 func setDefault(s *string, v string) {

@@ -20,7 +20,7 @@ var testCA = func() *pki.Bundle {
 }()
 
 func backend(name string, mode plan.Mode) plan.BackendArgs {
-	b := plan.BackendArgs{Name: name, TLS: plan.TLSArgs{Mode: mode}}
+	b := plan.BackendArgs{Name: name, Service: &plan.ServiceArgs{}, Deploy: &plan.DeployArgs{}, Route: &plan.RouteArgs{}, TLS: plan.TLSArgs{Mode: mode}}
 	switch mode {
 	case plan.ModeCA:
 		b.TLS.CA = &plan.CAArgs{Generate: true}
@@ -30,7 +30,9 @@ func backend(name string, mode plan.Mode) plan.BackendArgs {
 	return b
 }
 
-func args(bs ...plan.BackendArgs) plan.Args { return plan.Args{Backends: bs} }
+func args(bs ...plan.BackendArgs) plan.Args {
+	return plan.Args{EnvoyGateway: &plan.EnvoyGatewayArgs{}, Gateway: &plan.GatewayArgs{}, Backends: bs}
+}
 
 func TestBuildModes(t *testing.T) {
 	for _, tc := range []struct {

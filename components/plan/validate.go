@@ -57,7 +57,7 @@ func validate(a *Args) error {
 		p.add("environment", fmt.Sprintf("unknown environment %q", a.Environment), "use dev, staging or production")
 	}
 
-	eg := &a.EnvoyGateway
+	eg := a.EnvoyGateway
 	checkDNSLabel(&p, "envoyGateway.namespace", eg.Namespace, "namespace")
 	if !strings.HasPrefix(eg.Version, "v") {
 		p.add("envoyGateway.version", fmt.Sprintf("%q is not a chart version", eg.Version), "use a version such as "+DefaultEnvoyGatewayVersion)
@@ -66,7 +66,7 @@ func validate(a *Args) error {
 		p.add("envoyGateway.gatewayClassName", fmt.Sprintf("%q is not a valid object name", eg.GatewayClassName), "use lowercase letters, digits, '-' and '.'")
 	}
 
-	gw := &a.Gateway
+	gw := a.Gateway
 	checkDNSLabel(&p, "gateway.name", gw.Name, "name")
 	checkDNSLabel(&p, "gateway.namespace", gw.Namespace, "namespace")
 	listeners := map[string]ListenerArgs{}
@@ -216,7 +216,7 @@ func validateBackend(p *problems, a *Args, f string, b *BackendArgs, listeners m
 		if b.Deploy.Replicas < 0 {
 			p.add(f+".deploy.replicas", fmt.Sprintf("replicas %d is negative", b.Deploy.Replicas), "use 1 or more")
 		}
-	} else if b.Deploy != (DeployArgs{}) {
+	} else if *b.Deploy != (DeployArgs{}) {
 		p.add(f+".deploy", "is set, but service.existing is true, so nothing is deployed", "remove deploy, or set service.existing: false")
 	}
 

@@ -112,7 +112,7 @@ func devArgs() plan.Args {
 	return plan.Args{
 		Environment: plan.EnvironmentDev,
 		Backends: []plan.BackendArgs{
-			{Name: "public-api", Namespace: "apps", Deploy: plan.DeployArgs{CertificateSecret: "public-tls"}, TLS: plan.TLSArgs{Mode: plan.ModeSystem, Hostname: "api.example.com"}},
+			{Name: "public-api", Namespace: "apps", Deploy: &plan.DeployArgs{CertificateSecret: "public-tls"}, TLS: plan.TLSArgs{Mode: plan.ModeSystem, Hostname: "api.example.com"}},
 			{Name: "internal-api", Namespace: "apps", TLS: plan.TLSArgs{Mode: plan.ModeCA, CA: &plan.CAArgs{Generate: true}}},
 			{Name: "legacy-app", Namespace: "legacy", TLS: plan.TLSArgs{Mode: plan.ModeInsecure}},
 		},
