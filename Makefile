@@ -4,14 +4,20 @@ STACK ?= dev
 GO    ?= go
 export UPSTREAM_TLS_CACHE ?= $(HOME)/.cache/upstream-tls
 
-.PHONY: help render test test-unit test-render test-generate fmt-check vet fuzz generate tools clean
+.PHONY: help up render test test-unit test-render test-generate fmt-check vet fuzz generate tools clean
 
 help:
+	@echo "make up [STACK=dev]        pulumi up on a stack (dev renders into out/dev/)"
 	@echo "make render STACK=<stack>  plan a stack into out/render/<stack>/ (engine-free)"
 	@echo "make test                  every test tier (what CI runs)"
 	@echo "make generate              regenerate crds/ with the pinned generator"
 	@echo "make tools                 build the pinned Pulumi toolchain into $(UPSTREAM_TLS_CACHE)/bin"
 	@echo "make fuzz                  fuzz the config -> plan path for 60s"
+
+## up: the main job. pulumi up on $(STACK) (default dev) with a local file backend in .state/;
+## the dev stack renders every object into out/dev/. Builds the pinned toolchain when missing.
+up:
+	scripts/up.sh $(STACK)
 
 ## render: engine-free plan of Pulumi.$(STACK).yaml into out/render/$(STACK)/.
 render:

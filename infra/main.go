@@ -5,6 +5,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -27,6 +28,15 @@ func program(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	root, err := stackconfig.ProjectRoot(wd)
+	if err != nil {
+		return err
+	}
+	st.Absolutize(root)
 	providerArgs := &kubernetes.ProviderArgs{}
 	if st.RenderDir != "" {
 		providerArgs.RenderYamlToDirectory = pulumi.String(st.RenderDir)

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -139,4 +140,32 @@ func isKnown(key string) bool {
 		}
 	}
 	return false
+}
+
+// ProjectRoot returns the nearest directory at or above dir that holds Pulumi.yaml.
+func ProjectRoot(dir string) (string, error) {
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "Pulumi.yaml")); err == nil {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("no Pulumi.yaml at or above %s", dir)
+		}
+	}
+}
+
+// Absolutize makes the stack's relative paths (renderDir, envoyGateway.chartDir, a local
+// envoyGateway.gatewayAPICRDs directory) relative to root, the project directory, so they mean
+// the same whatever directory the program or the provider runs in.
+func (s *Stack) Absolutize(root string) {
+	abs := func(p *string) {
+		if *p != "" && !filepath.IsAbs(*p) && !strings.Contains(*p, "://") {
+			*p = filepath.Join(root, *p)
+		}
+	}
+	abs(&s.RenderDir)
+	if eg := s.Args.EnvoyGateway; eg != nil {
+		abs(&eg.ChartDir)
+		abs(&eg.GatewayAPICRDs)
+	}
 }
