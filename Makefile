@@ -4,7 +4,7 @@ STACK ?= dev
 GO    ?= go
 export UPSTREAM_TLS_CACHE ?= $(HOME)/.cache/upstream-tls
 
-.PHONY: help up render test test-unit test-render test-generate fmt-check vet fuzz generate tools clean
+.PHONY: help up render test test-unit test-render test-provider test-engine test-generate fmt-check vet fuzz generate tools clean
 
 help:
 	@echo "make up [STACK=dev]        pulumi up on a stack (dev renders into out/dev/)"
@@ -24,7 +24,7 @@ render:
 	$(GO) run ./cmd/render -stack $(STACK)
 
 ## test: every tier. CI (.ci/run) calls this.
-test: fmt-check vet test-unit test-render test-generate
+test: fmt-check vet test-unit test-render test-provider test-engine test-generate
 
 fmt-check:
 	@out=$$(git ls-files '*.go' | grep -v '^crds/' | xargs -r gofmt -l); \
@@ -40,6 +40,14 @@ test-unit:
 ## test-render: every committed stack renders (or fails as its file says it must).
 test-render:
 	$(GO) test -count=1 ./tests/render/...
+
+## test-provider: the provider plugin (its own module): schema, certificate lifecycle.
+test-provider:
+	cd provider && $(GO) vet ./... && $(GO) test -count=1 ./...
+
+## test-engine: the real pulumi CLI on the dev config (builds the pinned toolchain if missing).
+test-engine:
+	$(GO) test -count=1 -timeout 80m -v -run . ./tests/engine/... 2>&1 | grep -Ev '^=== (RUN|PAUSE|CONT)' ; exit $${PIPESTATUS[0]}
 
 ## test-generate: crds/ is exactly what the pinned generator produces.
 test-generate:

@@ -1,0 +1,341 @@
+// Package engine_test runs the real Pulumi engine (the pinned CLI, the Go language host, the
+// Kubernetes provider plugin in render mode and the upstream-tls provider plugin, all built by
+// scripts/tools.sh) on the dev configuration in a temporary stack and backend.
+package engine_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/upstream-tls/upstream-tls/components/manifest"
+	"github.com/upstream-tls/upstream-tls/components/pki"
+	"github.com/upstream-tls/upstream-tls/components/plan"
+	"github.com/upstream-tls/upstream-tls/components/stackconfig"
+)
+
+const stack = "enginetest"
+
+// env is the environment scripts/pulumi-env.sh sets up (tools built on first use).
+var env []string
+
+func repoRoot() string {
+	wd, _ := os.Getwd()
+	return filepath.Join(wd, "..", "..")
+}
+
+func TestMain(m *testing.M) {
+	cmd := exec.Command("bash", "-c", "source scripts/pulumi-env.sh >&2 && env -0")
+	cmd.Dir = repoRoot()
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		panic("scripts/pulumi-env.sh: " + err.Error())
+	}
+	for _, kv := range bytes.Split(out, []byte{0}) {
+		if len(kv) > 0 {
+			env = append(env, string(kv))
+		}
+	}
+	os.Exit(m.Run())
+}
+
+// workspace is one temporary backend and stack.
+type workspace struct {
+	t       *testing.T
+	dir     string
+	config  string
+	environ []string
+}
+
+func newWorkspace(t *testing.T) *workspace {
+	dir := t.TempDir()
+	w := &workspace{t: t, dir: dir, config: filepath.Join(dir, "Pulumi."+stack+".yaml")}
+	w.environ = append(append([]string{}, env...),
+		"PULUMI_BACKEND_URL=file://"+filepath.Join(dir, "state"),
+		"PULUMI_CONFIG_PASSPHRASE=engine-test",
+	)
+	if err := os.MkdirAll(filepath.Join(dir, "state"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// The dev configuration, rendering into the temporary directory.
+	raw, err := os.ReadFile(filepath.Join(repoRoot(), "Pulumi.dev.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.Replace(string(raw), "upstream-tls:renderDir: out/dev", "upstream-tls:renderDir: "+filepath.Join(dir, "rendered"), 1)
+	if cfg == string(raw) {
+		t.Fatal("Pulumi.dev.yaml no longer sets upstream-tls:renderDir: out/dev")
+	}
+	w.writeConfig(cfg)
+	if out, err := w.pulumi("stack", "init", stack); err != nil {
+		t.Fatalf("stack init: %v\n%s", err, out)
+	}
+	return w
+}
+
+func (w *workspace) writeConfig(cfg string) {
+	if err := os.WriteFile(w.config, []byte(cfg), 0o644); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+func (w *workspace) pulumi(args ...string) (string, error) {
+	w.t.Helper()
+	args = append(args, "--non-interactive", "--cwd", repoRoot())
+	switch args[0] {
+	case "up", "preview", "destroy", "refresh":
+		args = append(args, "--stack", stack, "--config-file", w.config)
+	}
+	cmd := exec.Command("pulumi", args...)
+	cmd.Env = w.environ
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	w.t.Logf("pulumi %s: %s", strings.Join(args[:1], " "), time.Since(start).Round(time.Second))
+	return string(out), err
+}
+
+// rendered reads every YAML the Kubernetes provider wrote, keyed by manifest.FileName style
+// `<kind>-<namespace>-<name>`.
+func (w *workspace) rendered() map[string]map[string]any {
+	w.t.Helper()
+	objs := map[string]map[string]any{}
+	err := filepath.Walk(filepath.Join(w.dir, "rendered"), func(path string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() || !strings.HasSuffix(path, ".yaml") {
+			return err
+		}
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, doc := range strings.Split(string(raw), "\n---\n") {
+			var m map[string]any
+			if err := yaml.Unmarshal([]byte(doc), &m); err != nil || m == nil {
+				continue
+			}
+			md, _ := m["metadata"].(map[string]any)
+			key := strings.ToLower(m["kind"].(string))
+			if ns, _ := md["namespace"].(string); ns != "" {
+				key += "-" + ns
+			}
+			key += "-" + md["name"].(string)
+			objs[key] = m
+		}
+		return nil
+	})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return objs
+}
+
+func (w *workspace) plan() *plan.Plan {
+	st, err := stackconfig.FromFile(w.config)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	p, err := plan.Build(st.Args)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return p
+}
+
+// matches compares a planned value with the engine's rendering: equal, except where the plan
+// holds a computed placeholder, which the engine must have filled with PEM.
+func matches(planned, got any, path string, problems *[]string) {
+	switch p := planned.(type) {
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok {
+			*problems = append(*problems, path+": not an object in the engine's rendering")
+			return
+		}
+		for k, v := range p {
+			matches(v, g[k], path+"."+k, problems)
+		}
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(p) {
+			*problems = append(*problems, path+": list differs")
+			return
+		}
+		for i := range p {
+			matches(p[i], g[i], path, problems)
+		}
+	case string:
+		if _, _, ok := plan.ParseComputed(p); ok {
+			if s, _ := got.(string); !strings.Contains(s, "-----BEGIN ") {
+				*problems = append(*problems, path+": computed value is not PEM")
+			}
+			return
+		}
+		if got != p {
+			*problems = append(*problems, path+": "+p+" != "+toString(got))
+		}
+	default:
+		if !reflect.DeepEqual(normalise(p), normalise(got)) {
+			*problems = append(*problems, path+": "+toString(p)+" != "+toString(got))
+		}
+	}
+}
+
+func normalise(v any) any {
+	switch n := v.(type) {
+	case int:
+		return float64(n)
+	case int64:
+		return float64(n)
+	}
+	return v
+}
+
+func toString(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+func TestEngineLifecycle(t *testing.T) {
+	w := newWorkspace(t)
+
+	out, err := w.pulumi("up", "--yes", "--skip-preview")
+	if err != nil {
+		t.Fatalf("pulumi up failed: %v\n%s", err, out)
+	}
+
+	// 1. What the engine rendered equals what `make render` plans.
+	p := w.plan()
+	got := w.rendered()
+	for _, o := range p.AllObjects() {
+		key := strings.TrimSuffix(manifest.FileName(o), ".yaml")
+		r, ok := got[key]
+		if !ok {
+			t.Errorf("the engine did not render %s", plan.ObjectKey(o))
+			continue
+		}
+		want, err := manifest.ToMap(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var problems []string
+		matches(want, r, key, &problems)
+		for _, pr := range problems {
+			t.Errorf("engine and render differ: %s", pr)
+		}
+	}
+
+	// 2. The generated CA verifies the serving certificate for the policy hostname.
+	cm := got["configmap-apps-internal-api-ca"]
+	secret := got["secret-apps-internal-api-tls"]
+	if cm == nil || secret == nil {
+		t.Fatalf("CA ConfigMap or serving Secret missing from the rendering: %v", keys(got))
+	}
+	caPEM := cm["data"].(map[string]any)["ca.crt"].(string)
+	certPEM := secretValue(t, secret, "tls.crt")
+	if err := pki.Verify(caPEM, certPEM, p.Backends[1].Hostname, time.Now()); err != nil {
+		t.Errorf("ca.crt does not verify the backend's serving certificate: %v", err)
+	}
+
+	// 3. A second run changes nothing.
+	if out, err := w.pulumi("preview", "--expect-no-changes"); err != nil {
+		t.Errorf("preview after up shows changes: %v\n%s", err, out)
+	}
+	if out, err := w.pulumi("up", "--yes", "--expect-no-changes", "--skip-preview"); err != nil {
+		t.Errorf("second up changed something: %v\n%s", err, out)
+	}
+
+	// 4. No private key in plain text in the state.
+	state := w.stateBytes()
+	if bytes.Contains(state, []byte("PRIVATE KEY")) {
+		t.Error("the state holds a private key in plain text")
+	}
+	if !bytes.Contains(state, []byte("ciphertext")) {
+		t.Error("the state holds no encrypted secret at all")
+	}
+
+	// 5. Bad config: preview fails with the same message as make render, state untouched.
+	raw, _ := os.ReadFile(w.config)
+	w.writeConfig(strings.Replace(string(raw), "upstream-tls:environment: dev", "upstream-tls:environment: production", 1))
+	out, err = w.pulumi("preview")
+	if err == nil {
+		t.Error("preview of an insecure backend in production succeeded")
+	}
+	for _, want := range []string{"backends[2].tls.mode", "refused in a production environment", "allowInsecureBackends"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("preview error lacks %q:\n%s", want, out)
+		}
+	}
+	if !bytes.Equal(w.stateBytes(), state) {
+		t.Error("a failed preview changed the state")
+	}
+	w.writeConfig(string(raw))
+
+	// 6. Destroy leaves nothing.
+	if out, err := w.pulumi("destroy", "--yes", "--skip-preview"); err != nil {
+		t.Fatalf("destroy failed: %v\n%s", err, out)
+	}
+	out, err = w.pulumi("stack", "export", "--stack", stack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var export struct {
+		Deployment struct {
+			Resources []struct {
+				Type string `json:"type"`
+			} `json:"resources"`
+		} `json:"deployment"`
+	}
+	if err := json.Unmarshal([]byte(out), &export); err != nil {
+		t.Fatalf("stack export: %v\n%s", err, out)
+	}
+	if n := len(export.Deployment.Resources); n != 0 {
+		t.Errorf("%d resources left after destroy", n)
+	}
+}
+
+func (w *workspace) stateBytes() []byte {
+	var all []byte
+	_ = filepath.Walk(filepath.Join(w.dir, "state"), func(path string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() && strings.HasSuffix(path, ".json") && !strings.Contains(path, ".bak") && !strings.Contains(path, "history") {
+			b, _ := os.ReadFile(path)
+			all = append(all, b...)
+		}
+		return nil
+	})
+	return all
+}
+
+// secretValue reads a key of a rendered Secret from stringData or (base64) data.
+func secretValue(t *testing.T, s map[string]any, key string) string {
+	t.Helper()
+	if sd, ok := s["stringData"].(map[string]any); ok {
+		if v, ok := sd[key].(string); ok {
+			return v
+		}
+	}
+	if d, ok := s["data"].(map[string]any); ok {
+		if v, ok := d[key].(string); ok {
+			dec, err := base64.StdEncoding.DecodeString(v)
+			if err != nil {
+				t.Fatalf("Secret %s: %v", key, err)
+			}
+			return string(dec)
+		}
+	}
+	t.Fatalf("Secret has no %s", key)
+	return ""
+}
+
+func keys(m map[string]map[string]any) []string {
+	var k []string
+	for n := range m {
+		k = append(k, n)
+	}
+	return k
+}
