@@ -4,12 +4,12 @@
 #
 #   source scripts/pulumi-env.sh
 #
-# Afterwards: PATH has pulumi, pulumi-language-go, pulumi-resource-kubernetes and
-# pulumi-resource-upstream-tls; PULUMI_HOME is isolated under the cache; plugin downloads,
+# Afterwards: PATH has pulumi, pulumi-resource-kubernetes and pulumi-resource-upstream-tls (the
+# program runs in-process through the Automation API, cmd/up, so no Go language host is needed); PULUMI_HOME is isolated under the cache; plugin downloads,
 # update checks and registry lookups are off.
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export UPSTREAM_TLS_CACHE=${UPSTREAM_TLS_CACHE:-$HOME/.cache/upstream-tls}
-BIN=$("$repo/scripts/tools.sh" pulumi pulumi-language-go pulumi-resource-kubernetes | tail -n 1)
+BIN=$("$repo/scripts/tools.sh" pulumi pulumi-resource-kubernetes | tail -n 1)
 export PATH="$BIN:$PATH"
 
 # The upstream-tls provider plugin (CertificateBundle, UpstreamTls component); the Go build

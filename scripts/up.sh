@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make up: `pulumi up` on a stack (default dev) with a local file state backend in .state/.
+# make up: `pulumi up` on a stack (default dev) with a local file state backend in .state/, through
+# cmd/up (Automation API: the program in-process, the pinned pulumi CLI driving the engine).
 # With the dev config the Kubernetes provider renders every object into out/dev/ (no cluster).
 #
 #   scripts/up.sh [STACK]
@@ -21,9 +22,9 @@ elif [[ -z ${PULUMI_CONFIG_PASSPHRASE:-} && -z ${PULUMI_CONFIG_PASSPHRASE_FILE:-
 	exit 1
 fi
 
-pulumi stack select --create "$stack" >/dev/null
 start=$SECONDS
-pulumi up --yes --stack "$stack" --suppress-progress
-echo "pulumi up took $((SECONDS - start))s"
-echo
-pulumi stack output posture --stack "$stack"
+go build -o "$UPSTREAM_TLS_CACHE/bin/upstream-tls-up" ./cmd/up
+echo "cmd/up ready in $((SECONDS - start))s" >&2
+start=$SECONDS
+"$UPSTREAM_TLS_CACHE/bin/upstream-tls-up" -stack "$stack" -dir "$repo"
+echo "pulumi up ($stack) took $((SECONDS - start))s"

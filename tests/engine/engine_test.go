@@ -1,10 +1,12 @@
-// Package engine_test runs the real Pulumi engine (the pinned CLI, the Go language host, the
-// Kubernetes provider plugin in render mode and the upstream-tls provider plugin, all built by
-// scripts/tools.sh) on the dev configuration in a temporary stack and backend.
+// Package engine_test runs the real Pulumi engine on the dev configuration in a temporary stack
+// and backend: the pinned pulumi CLI and Kubernetes provider plugin (render mode), built by
+// scripts/tools.sh, and the upstream-tls provider plugin, driven through the Automation API
+// with the stack program (infra/program) served in-process, exactly as `make up` runs it.
 package engine_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"os"
@@ -15,12 +17,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"sigs.k8s.io/yaml"
 
 	"github.com/upstream-tls/upstream-tls/components/manifest"
 	"github.com/upstream-tls/upstream-tls/components/pki"
 	"github.com/upstream-tls/upstream-tls/components/plan"
 	"github.com/upstream-tls/upstream-tls/components/stackconfig"
+	"github.com/upstream-tls/upstream-tls/infra/program"
 )
 
 const stack = "enginetest"
@@ -51,20 +57,29 @@ func TestMain(m *testing.M) {
 
 // workspace is one temporary backend and stack.
 type workspace struct {
-	t       *testing.T
-	dir     string
-	config  string
-	environ []string
+	t      *testing.T
+	dir    string
+	config string
+	stack  auto.Stack
 }
 
 func newWorkspace(t *testing.T) *workspace {
 	dir := t.TempDir()
 	w := &workspace{t: t, dir: dir, config: filepath.Join(dir, "Pulumi."+stack+".yaml")}
-	w.environ = append(append([]string{}, env...),
-		"PULUMI_BACKEND_URL=file://"+filepath.Join(dir, "state"),
-		"PULUMI_CONFIG_PASSPHRASE=engine-test",
-	)
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	t.Setenv("PULUMI_BACKEND_URL", "file://"+filepath.Join(dir, "state"))
+	t.Setenv("PULUMI_CONFIG_PASSPHRASE", "engine-test")
 	if err := os.MkdirAll(filepath.Join(dir, "state"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	project, err := os.ReadFile(filepath.Join(repoRoot(), "Pulumi.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), project, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	// The dev configuration, rendering into the temporary directory.
@@ -77,8 +92,9 @@ func newWorkspace(t *testing.T) *workspace {
 		t.Fatal("Pulumi.dev.yaml no longer sets upstream-tls:renderDir: out/dev")
 	}
 	w.writeConfig(cfg)
-	if out, err := w.pulumi("stack", "init", stack); err != nil {
-		t.Fatalf("stack init: %v\n%s", err, out)
+	w.stack, err = auto.UpsertStackInlineSource(context.Background(), stack, stackconfig.Namespace, program.Run, auto.WorkDir(dir))
+	if err != nil {
+		t.Fatalf("create stack: %v", err)
 	}
 	return w
 }
@@ -89,19 +105,16 @@ func (w *workspace) writeConfig(cfg string) {
 	}
 }
 
-func (w *workspace) pulumi(args ...string) (string, error) {
-	w.t.Helper()
-	args = append(args, "--non-interactive", "--cwd", repoRoot())
-	switch args[0] {
-	case "up", "preview", "destroy", "refresh":
-		args = append(args, "--stack", stack, "--config-file", w.config)
-	}
-	cmd := exec.Command("pulumi", args...)
-	cmd.Env = w.environ
+func (w *workspace) up(opts ...optup.Option) (auto.UpResult, error) {
 	start := time.Now()
-	out, err := cmd.CombinedOutput()
-	w.t.Logf("pulumi %s: %s", strings.Join(args[:1], " "), time.Since(start).Round(time.Second))
-	return string(out), err
+	defer func() { w.t.Logf("pulumi up: %s", time.Since(start).Round(time.Second)) }()
+	return w.stack.Up(context.Background(), opts...)
+}
+
+func (w *workspace) preview(opts ...optpreview.Option) (auto.PreviewResult, error) {
+	start := time.Now()
+	defer func() { w.t.Logf("pulumi preview: %s", time.Since(start).Round(time.Second)) }()
+	return w.stack.Preview(context.Background(), opts...)
 }
 
 // rendered reads every YAML the Kubernetes provider wrote, keyed by manifest.FileName style
@@ -204,9 +217,8 @@ func toString(v any) string { b, _ := json.Marshal(v); return string(b) }
 func TestEngineLifecycle(t *testing.T) {
 	w := newWorkspace(t)
 
-	out, err := w.pulumi("up", "--yes", "--skip-preview")
-	if err != nil {
-		t.Fatalf("pulumi up failed: %v\n%s", err, out)
+	if res, err := w.up(); err != nil {
+		t.Fatalf("pulumi up failed: %v\n%s", err, res.StdErr)
 	}
 
 	// 1. What the engine rendered equals what `make render` plans.
@@ -243,11 +255,17 @@ func TestEngineLifecycle(t *testing.T) {
 	}
 
 	// 3. A second run changes nothing.
-	if out, err := w.pulumi("preview", "--expect-no-changes"); err != nil {
-		t.Errorf("preview after up shows changes: %v\n%s", err, out)
+	if res, err := w.preview(optpreview.ExpectNoChanges()); err != nil {
+		t.Errorf("preview after up shows changes: %v\n%s", err, res.StdOut)
 	}
-	if out, err := w.pulumi("up", "--yes", "--expect-no-changes", "--skip-preview"); err != nil {
-		t.Errorf("second up changed something: %v\n%s", err, out)
+	if res, err := w.up(optup.ExpectNoChanges()); err != nil {
+		t.Errorf("second up changed something: %v\n%s", err, res.StdOut)
+	} else {
+		for op, n := range *res.Summary.ResourceChanges {
+			if op != "same" && n > 0 {
+				t.Errorf("second up: %d resources %s", n, op)
+			}
+		}
 	}
 
 	// 4. No private key in plain text in the state.
@@ -262,10 +280,11 @@ func TestEngineLifecycle(t *testing.T) {
 	// 5. Bad config: preview fails with the same message as make render, state untouched.
 	raw, _ := os.ReadFile(w.config)
 	w.writeConfig(strings.Replace(string(raw), "upstream-tls:environment: dev", "upstream-tls:environment: production", 1))
-	out, err = w.pulumi("preview")
+	_, err := w.preview()
 	if err == nil {
-		t.Error("preview of an insecure backend in production succeeded")
+		t.Fatal("preview of an insecure backend in production succeeded")
 	}
+	out := err.Error()
 	for _, want := range []string{"backends[2].tls.mode", "refused in a production environment", "allowInsecureBackends"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("preview error lacks %q:\n%s", want, out)
@@ -277,10 +296,10 @@ func TestEngineLifecycle(t *testing.T) {
 	w.writeConfig(string(raw))
 
 	// 6. Destroy leaves nothing.
-	if out, err := w.pulumi("destroy", "--yes", "--skip-preview"); err != nil {
-		t.Fatalf("destroy failed: %v\n%s", err, out)
+	if res, err := w.stack.Destroy(context.Background()); err != nil {
+		t.Fatalf("destroy failed: %v\n%s", err, res.StdErr)
 	}
-	out, err = w.pulumi("stack", "export", "--stack", stack)
+	dep, err := w.stack.Export(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,8 +310,8 @@ func TestEngineLifecycle(t *testing.T) {
 			} `json:"resources"`
 		} `json:"deployment"`
 	}
-	if err := json.Unmarshal([]byte(out), &export); err != nil {
-		t.Fatalf("stack export: %v\n%s", err, out)
+	if err := json.Unmarshal(dep.Deployment, &export.Deployment); err != nil {
+		t.Fatalf("stack export: %v", err)
 	}
 	if n := len(export.Deployment.Resources); n != 0 {
 		t.Errorf("%d resources left after destroy", n)
