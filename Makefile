@@ -4,11 +4,12 @@ STACK ?= dev
 GO    ?= go
 export UPSTREAM_TLS_CACHE ?= $(HOME)/.cache/upstream-tls
 
-.PHONY: help up render test test-unit test-render test-provider test-engine test-generate fmt-check vet fuzz generate tools clean
+.PHONY: help up render verify test test-unit test-render test-provider test-verify test-engine test-generate fmt-check vet fuzz generate tools clean
 
 help:
 	@echo "make up [STACK=dev]        pulumi up on a stack (dev renders into out/dev/)"
 	@echo "make render STACK=<stack>  plan a stack into out/render/<stack>/ (engine-free)"
+	@echo "make verify STACK=<stack>  effective upstream TLS per backend, from Envoy Gateway's translator"
 	@echo "make test                  every test tier (what CI runs)"
 	@echo "make generate              regenerate crds/ with the pinned generator"
 	@echo "make tools                 build the pinned Pulumi toolchain into $(UPSTREAM_TLS_CACHE)/bin"
@@ -23,8 +24,13 @@ up:
 render:
 	$(GO) run ./cmd/render -stack $(STACK)
 
+## verify: prove the plan of Pulumi.$(STACK).yaml against Envoy Gateway's own translator (egctl):
+## one line per backend with its effective upstream TLS; non-zero exit on any mismatch.
+verify:
+	$(GO) run ./cmd/verify -stack $(STACK)
+
 ## test: every tier. CI (.ci/run) calls this.
-test: fmt-check vet test-unit test-render test-provider test-engine test-generate
+test: fmt-check vet test-unit test-render test-provider test-verify test-engine test-generate
 
 fmt-check:
 	@out=$$(git ls-files '*.go' | grep -v '^crds/' | xargs -r gofmt -l); \
@@ -48,6 +54,10 @@ test-provider:
 ## test-engine: the real pulumi CLI on the dev config (builds the pinned toolchain if missing).
 test-engine:
 	$(GO) test -count=1 -timeout 80m -v -run . ./tests/engine/... 2>&1 | grep -Ev '^=== (RUN|PAUSE|CONT)' ; exit $${PIPESTATUS[0]}
+
+## test-verify: the dev stack verifies OK against egctl; every negative case is reported.
+test-verify:
+	$(GO) test -count=1 -timeout 40m ./tests/verify/...
 
 ## test-generate: crds/ is exactly what the pinned generator produces.
 test-generate:

@@ -1,0 +1,69 @@
+// Command verify is `make verify STACK=<stack>`: it plans Pulumi.<stack>.yaml, translates the
+// planned objects (with generated certificates) with the real Envoy Gateway translator
+// (egctl-verify: the pinned egctl whose `x translate` can disable the Backend API, built into the
+// tools cache by verify.EnsureEgctl when missing; run from the repository root) and prints, per backend, `NAME MODE EFFECTIVE SNI OK|MISMATCH(reason)`. It exits 1 on any
+// mismatch or bad status condition, and 2 when it cannot run.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/upstream-tls/upstream-tls/components/plan"
+	"github.com/upstream-tls/upstream-tls/components/stackconfig"
+	"github.com/upstream-tls/upstream-tls/components/verify"
+)
+
+func main() {
+	stack := flag.String("stack", "dev", "stack name: reads Pulumi.<stack>.yaml")
+	config := flag.String("config", "", "stack config file (default Pulumi.<stack>.yaml in the current directory)")
+	egctl := flag.String("egctl", "", "egctl binary (default: egctl-verify, built by verify.EnsureEgctl into the tools cache when missing)")
+	flag.Parse()
+	if *config == "" {
+		*config = "Pulumi." + *stack + ".yaml"
+	}
+	ok, err := run(*config, *egctl)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "verify:", err)
+		os.Exit(2)
+	}
+	if !ok {
+		os.Exit(1)
+	}
+}
+
+func run(configPath, egctl string) (bool, error) {
+	st, err := stackconfig.FromFile(configPath)
+	if err != nil {
+		return false, err
+	}
+	p, err := plan.Build(st.Args)
+	if err != nil {
+		return false, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	if egctl == "" {
+		cache, err := verify.DefaultCacheDir()
+		if err != nil {
+			return false, err
+		}
+		if egctl, err = verify.EnsureEgctl(ctx, ".", cache); err != nil {
+			return false, err
+		}
+	}
+	rep, err := verify.Verify(ctx, egctl, p, time.Now())
+	if err != nil {
+		return false, err
+	}
+	for _, r := range rep.Results {
+		fmt.Println(r)
+	}
+	for _, c := range rep.Conditions {
+		fmt.Println("condition:", c)
+	}
+	return rep.OK(), nil
+}

@@ -1,0 +1,258 @@
+#!/usr/bin/env bash
+# Build the pinned developer tools (Pulumi CLI, Kubernetes provider plugin,
+# egctl, kubectl-validate) from the Go module proxy into a cache OUTSIDE the
+# repo, so that tests can run fully offline.
+#
+#   scripts/tools.sh [tool...]          build what is missing (default: all)
+#   scripts/tools.sh --regen tool...    re-derive tools/<tool>/go.mod + go.sum
+#                                       from the pins below (needs the proxy)
+#   scripts/tools.sh --list             print the tools and their pins
+#
+# Binaries go to ${UPSTREAM_TLS_CACHE:-$HOME/.cache/upstream-tls}/bin; the bin
+# dir is the last line printed on stdout (progress goes to stderr), so
+#   BIN=$(scripts/tools.sh)
+# works. A tool is rebuilt only when its binary is missing or its key changes
+# (pin, wrapper go.mod/go.sum, build flags or Go version; see stamps/).
+#
+# Why wrapper modules (tools/<tool>/go.mod): `go install mod/pkg@ver` refuses
+# modules whose go.mod has replace directives (pulumi pkg+sdk), and replace
+# directives of dependencies are ignored, so each wrapper requires the upstream
+# module and copies its NON-local replaces (derived with jq by --regen). Each
+# tool gets its own module so the dependency graphs never mix.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE=${UPSTREAM_TLS_CACHE:-$HOME/.cache/upstream-tls}
+BIN=$CACHE/bin
+STAMPS=$CACHE/stamps
+SRC=$CACHE/src
+
+# ---- pins -------------------------------------------------------------------
+PULUMI_VERSION=v3.274.1
+# github.com/pulumi/pulumi-kubernetes/provider/v4 has no semver tags; the module
+# proxy serves only this pseudo-version of it (commit of the v4.25.0 release,
+# the one crd2pulumi v1.6.1 pins). v4.32.0's commit a03ff6ba58d2 is refused.
+K8S_PROVIDER_MODVER=v4.0.0-20260115033456-f47bc2d6f199
+K8S_PROVIDER_VERSION=4.25.0        # stamped into the binary (pkg/version.Version)
+# The provider's ../sdk replace and its pulumi pkg/sdk must be replaced by
+# served versions that still compile with the v4.25.0 provider code:
+#  - sdk/v4 >= v4.24.0 (its require); served: v4.29.0, v4.31.x, v4.32.0;
+#  - sdk/v4 v4.32.0 pulls sdk/v3 v3.243.0, which breaks the commit's pkg
+#    v3.215.0 (lang.InstallDependencies gained a ctx), and pkg >= v3.248.0
+#    (v3.243.0 has no zip on the proxy) breaks the provider code (schema
+#    PackageSpec.Provider became a pointer);
+#  - sdk/v4 v4.29.0 pulls sdk/v3 v3.226.0: pkg+sdk v3.226.0 fit both.
+# The project's own SDK (v4.32.0) is independent of this.
+K8S_SDK_VERSION=v4.29.0
+K8S_PULUMI_VERSION=v3.226.0
+EGCTL_VERSION=v1.9.1
+KUBECTL_VALIDATE_VERSION=v0.0.5-0.20250915070809-d2f2d68fba09
+
+ALL_TOOLS=(pulumi pulumi-resource-kubernetes egctl kubectl-validate)
+
+# ---- helpers ----------------------------------------------------------------
+log() { printf '%s\n' "$*" >&2; }
+die() { log "tools.sh: $*"; exit 1; }
+
+# Ambient settings must not leak into reproducible builds (GOFLAGS may hold
+# e.g. -mod=mod). Upstream release builds use -trimpath and CGO_ENABLED=0.
+export GOFLAGS="-trimpath -buildvcs=false -mod=readonly"
+export CGO_ENABLED=0
+export GOWORK=off
+export GOTOOLCHAIN=${GOTOOLCHAIN:-local}
+
+ensure_jq() {
+  command -v jq >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing jq (apt-get)..."
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq jq >&2
+  else
+    die "jq is required (apt-get install -y jq)"
+  fi
+}
+
+sha() { sha256sum | cut -c1-16; }
+
+# key <tool> <recipe...>: everything that determines the binary.
+key() {
+  local t=$1; shift
+  { printf '%s\n' "$@" "$(go env GOVERSION)"; cat "$ROOT/tools/$t/go.mod" "$ROOT/tools/$t/go.sum"; } | sha
+}
+
+is_fresh() { # <tool> <key>
+  [ -x "$BIN/$1" ] && [ -f "$STAMPS/$1" ] && [ "$(cat "$STAMPS/$1")" = "$2" ]
+}
+
+# require_pin <tool> <module> <version>: the committed wrapper must match the pin.
+require_pin() {
+  local have
+  have=$(go mod edit -json "$ROOT/tools/$1/go.mod" | jq -r --arg m "$2" '.Require[]? | select(.Path==$m) | .Version')
+  [ "$have" = "$3" ] || die "tools/$1/go.mod requires $2 ${have:-<nothing>}, pin is $3: run scripts/tools.sh --regen $1"
+}
+
+# go_build <tool> <version> <pkg> <dir> <prepare-cmd> <go build args...>
+# Builds <pkg> in module dir <dir> unless the binary is fresh; <prepare-cmd>
+# (or :) runs first, only when a build is needed.
+go_build() {
+  local t=$1 v=$2 pkg=$3 dir=$4 prep=$5; shift 5
+  local k start tmp lock
+  k=$(key "$t" "$v" "$pkg" "$*")
+  if is_fresh "$t" "$k"; then log "cached $t $v"; return 0; fi
+  mkdir -p "$BIN" "$STAMPS"
+  # The cache may be shared by several checkouts: one builder per tool.
+  exec {lock}>"$STAMPS/$t.lock"
+  command -v flock >/dev/null 2>&1 && flock "$lock"
+  if is_fresh "$t" "$k"; then log "cached $t $v"; exec {lock}>&-; return 0; fi
+  log "building $t $v..."
+  start=$(date +%s)
+  $prep
+  tmp=$(mktemp "$BIN/.$t.XXXXXX")
+  (cd "$dir" && nice -n 15 go build "$@" -o "$tmp" "$pkg") || { rm -f "$tmp"; exit 1; }
+  chmod 0755 "$tmp" && mv -f "$tmp" "$BIN/$t"
+  printf '%s\n' "$k" > "$STAMPS/$t"
+  exec {lock}>&-
+  log "built $t in $(( $(date +%s) - start ))s"
+}
+
+# upstream_replaces <mod@ver>...: non-local replace directives of those go.mod
+# files as `go mod edit` flags (local `=> ../x` ones are dropped).
+upstream_replaces() {
+  local m gm
+  for m in "$@"; do
+    gm=$(go mod download -json "$m" | jq -r .GoMod)
+    go mod edit -json "$gm" | jq -r '.Replace[]? | select(.New.Version) | "-replace=\(.Old.Path)\(if .Old.Version then "@"+.Old.Version else "" end)=\(.New.Path)@\(.New.Version)"'
+  done | sort -u
+}
+upstream_go() { go mod edit -json "$(go mod download -json "$1" | jq -r .GoMod)" | jq -r .Go; }
+
+# new_wrapper <tool> <go-version> <replace flags...>: fresh go.mod in tools/<tool>.
+new_wrapper() {
+  local t=$1 gov=$2; shift 2
+  local d=$ROOT/tools/$t
+  mkdir -p "$d" && rm -f "$d/go.mod" "$d/go.sum"
+  (cd "$d" && go mod init "github.com/upstream-tls/upstream-tls/tools/$t" 2>/dev/null && go mod edit -go="$gov" ${1+"$@"})
+}
+
+# ---- pulumi -----------------------------------------------------------------
+regen_pulumi() {
+  local pkg=github.com/pulumi/pulumi/pkg/v3 sdk=github.com/pulumi/pulumi/sdk/v3
+  # shellcheck disable=SC2046
+  new_wrapper pulumi "$(upstream_go $pkg@$PULUMI_VERSION)" $(upstream_replaces $pkg@$PULUMI_VERSION $sdk@$PULUMI_VERSION)
+  (cd "$ROOT/tools/pulumi" && GOFLAGS=-mod=mod go get -tool $pkg/cmd/pulumi@$PULUMI_VERSION \
+     && GOFLAGS=-mod=mod go get $sdk@$PULUMI_VERSION && go mod tidy)   # pkg's own require of sdk may lag
+}
+build_pulumi() {
+  local p have
+  # A pulumi v3.274.x already on PATH (not ours) is used as is.
+  p=$(PATH=$(printf '%s' "$PATH" | tr ':' '\n' | grep -vxF "$BIN" | paste -sd:) command -v pulumi || true)
+  if [ -n "$p" ]; then
+    have=$(PULUMI_SKIP_UPDATE_CHECK=true "$p" version 2>/dev/null || true)
+    case $have in
+      "${PULUMI_VERSION%.*}".*) log "cached pulumi $have (using $p from PATH)"; return 0 ;;
+    esac
+  fi
+  require_pin pulumi github.com/pulumi/pulumi/pkg/v3 "$PULUMI_VERSION"
+  go_build pulumi "$PULUMI_VERSION" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi "$ROOT/tools/pulumi" : \
+    -tags osusergo,grpcnotrace \
+    -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION"
+}
+
+# ---- pulumi-resource-kubernetes ---------------------------------------------
+# The main package embeds schema-embed.json and terraform-mapping-embed.json,
+# which are gitignored upstream (made by `go generate`), so it cannot be built
+# from the module cache: copy the main package out of the module into
+# $SRC/<tool> next to the wrapper go.mod and generate them with jq, as
+# cmd/pulumi-resource-kubernetes/generate.go does (schema.version := VERSION).
+K8S_PROVIDER_MOD=github.com/pulumi/pulumi-kubernetes/provider/v4
+prep_k8s_provider() { # <build dir>
+  local b=$1 d
+  d=$(go mod download -json "$K8S_PROVIDER_MOD@$K8S_PROVIDER_MODVER" | jq -r .Dir)/cmd/pulumi-resource-kubernetes
+  [ -f "$d/main.go" ] || die "no main package in $d"
+  rm -rf "$b" && mkdir -p "$b"
+  find "$d" -maxdepth 1 -type f ! -name generate.go ! -name '*_test.go' ! -name schema.json ! -name terraform-mapping.json \
+    -exec cp {} "$b/" \;
+  chmod -R u+w "$b"
+  jq -c --arg v "$K8S_PROVIDER_VERSION" '.version=$v' "$d/schema.json" > "$b/schema-embed.json"
+  jq -c . "$d/terraform-mapping.json" > "$b/terraform-mapping-embed.json"
+}
+regen_pulumi_resource_kubernetes() {
+  local t=pulumi-resource-kubernetes b=$SRC/pulumi-resource-kubernetes
+  # shellcheck disable=SC2046
+  new_wrapper $t "$(upstream_go $K8S_PROVIDER_MOD@$K8S_PROVIDER_MODVER)" $(upstream_replaces $K8S_PROVIDER_MOD@$K8S_PROVIDER_MODVER)
+  prep_k8s_provider "$b"
+  cp "$ROOT/tools/$t/go.mod" "$b/"
+  (cd "$b" && GOFLAGS=-mod=mod go get $K8S_PROVIDER_MOD@$K8S_PROVIDER_MODVER \
+      github.com/pulumi/pulumi-kubernetes/sdk/v4@$K8S_SDK_VERSION \
+      github.com/pulumi/pulumi/pkg/v3@$K8S_PULUMI_VERSION github.com/pulumi/pulumi/sdk/v3@$K8S_PULUMI_VERSION \
+      && go mod tidy)
+  cp "$b/go.mod" "$b/go.sum" "$ROOT/tools/$t/"
+}
+build_pulumi_resource_kubernetes() {
+  local t=pulumi-resource-kubernetes b=$SRC/pulumi-resource-kubernetes
+  require_pin $t $K8S_PROVIDER_MOD "$K8S_PROVIDER_MODVER"
+  require_pin $t github.com/pulumi/pulumi-kubernetes/sdk/v4 "$K8S_SDK_VERSION"
+  require_pin $t github.com/pulumi/pulumi/pkg/v3 "$K8S_PULUMI_VERSION"
+  go_build $t "$K8S_PROVIDER_VERSION" . "$b" prep_k8s_build \
+    -ldflags "-s -w -X $K8S_PROVIDER_MOD/pkg/version.Version=$K8S_PROVIDER_VERSION"
+}
+prep_k8s_build() {
+  local t=pulumi-resource-kubernetes b=$SRC/pulumi-resource-kubernetes
+  prep_k8s_provider "$b"
+  cp "$ROOT/tools/$t/go.mod" "$ROOT/tools/$t/go.sum" "$b/"
+}
+
+# ---- egctl ------------------------------------------------------------------
+regen_egctl() {
+  local m=github.com/envoyproxy/gateway
+  # shellcheck disable=SC2046
+  new_wrapper egctl "$(upstream_go $m@$EGCTL_VERSION)" $(upstream_replaces $m@$EGCTL_VERSION)
+  (cd "$ROOT/tools/egctl" && GOFLAGS=-mod=mod go get -tool $m/cmd/egctl@$EGCTL_VERSION && go mod tidy)
+}
+build_egctl() {
+  local m=github.com/envoyproxy/gateway
+  require_pin egctl $m "$EGCTL_VERSION"
+  go_build egctl "$EGCTL_VERSION" $m/cmd/egctl "$ROOT/tools/egctl" : \
+    -ldflags "-s -w -X $m/internal/cmd/version.envoyGatewayVersion=$EGCTL_VERSION"
+}
+
+# ---- kubectl-validate ---------------------------------------------------------
+regen_kubectl_validate() {
+  local m=sigs.k8s.io/kubectl-validate
+  # shellcheck disable=SC2046
+  new_wrapper kubectl-validate "$(upstream_go $m@$KUBECTL_VALIDATE_VERSION)" $(upstream_replaces $m@$KUBECTL_VALIDATE_VERSION)
+  (cd "$ROOT/tools/kubectl-validate" && GOFLAGS=-mod=mod go get -tool $m@$KUBECTL_VALIDATE_VERSION && go mod tidy)
+}
+build_kubectl_validate() {
+  local m=sigs.k8s.io/kubectl-validate
+  require_pin kubectl-validate $m "$KUBECTL_VALIDATE_VERSION"
+  go_build kubectl-validate "$KUBECTL_VALIDATE_VERSION" $m "$ROOT/tools/kubectl-validate" : -ldflags "-s -w"
+}
+
+# ---- main -------------------------------------------------------------------
+fn() { printf '%s_%s' "$1" "$(printf '%s' "$2" | tr - _)"; }
+
+mode=build
+case ${1:-} in
+  --regen) mode=regen; shift; [ $# -gt 0 ] || die "--regen needs tool names" ;;
+  --list)
+    printf '%s\n' "pulumi $PULUMI_VERSION" \
+      "pulumi-resource-kubernetes $K8S_PROVIDER_VERSION ($K8S_PROVIDER_MODVER, sdk/v4 $K8S_SDK_VERSION, pulumi $K8S_PULUMI_VERSION)" \
+      "egctl $EGCTL_VERSION" "kubectl-validate $KUBECTL_VALIDATE_VERSION"
+    exit 0 ;;
+  -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+esac
+[ $# -gt 0 ] || set -- "${ALL_TOOLS[@]}"
+
+command -v go >/dev/null || die "go is required"
+ensure_jq
+for t in "$@"; do
+  case $t in
+    pulumi-language-go)
+      die "pulumi-language-go cannot be built here: the module proxy serves no version of github.com/pulumi/pulumi/sdk/go/pulumi-language-go/v3 (use Automation API inline programs instead)" ;;
+  esac
+  declare -F "$(fn "$mode" "$t")" >/dev/null || die "unknown tool: $t (known: ${ALL_TOOLS[*]})"
+  "$(fn "$mode" "$t")"
+done
+[ "$mode" = build ] && printf '%s\n' "$BIN"
+exit 0

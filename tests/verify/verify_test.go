@@ -1,0 +1,221 @@
+// Package verify_test proves the dev stack against the real Envoy Gateway translator (egctl
+// v1.9.1, built by scripts/tools.sh when missing) and proves the verifier can fail: each
+// negative case mutates the planned objects of the dev stack and must be reported.
+package verify_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/upstream-tls/upstream-tls/components/pki"
+	"github.com/upstream-tls/upstream-tls/components/plan"
+	"github.com/upstream-tls/upstream-tls/components/stackconfig"
+	"github.com/upstream-tls/upstream-tls/components/verify"
+)
+
+// egctl is the egctl-verify binary (upstream egctl whose `x translate` honours
+// verify.BackendDisabledEnv); upstreamEgctl is the pinned upstream egctl of scripts/tools.sh.
+var egctl, upstreamEgctl string
+
+func repoRoot() string {
+	wd, _ := os.Getwd()
+	return filepath.Join(wd, "..", "..")
+}
+
+func TestMain(m *testing.M) {
+	cmd := exec.Command("scripts/tools.sh", "egctl")
+	cmd.Dir = repoRoot()
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		panic("scripts/tools.sh egctl: " + err.Error())
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	upstreamEgctl = filepath.Join(strings.TrimSpace(lines[len(lines)-1]), "egctl")
+	cache, err := verify.DefaultCacheDir()
+	if err != nil {
+		panic(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	egctl, err = verify.EnsureEgctl(ctx, repoRoot(), cache)
+	cancel()
+	if err != nil {
+		panic("build egctl-verify: " + err.Error())
+	}
+	os.Exit(m.Run())
+}
+
+// devPlan plans the committed dev stack.
+func devPlan(t *testing.T) *plan.Plan {
+	t.Helper()
+	st, err := stackconfig.FromFile(filepath.Join(repoRoot(), "Pulumi.dev.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := plan.Build(st.Args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func run(t *testing.T, p *plan.Plan) *verify.Report {
+	t.Helper()
+	return runWith(t, egctl, p)
+}
+
+func runWith(t *testing.T, bin string, p *plan.Plan) *verify.Report {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	rep, err := verify.Verify(ctx, bin, p, time.Now())
+	if err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	for _, r := range rep.Results {
+		t.Log(r)
+	}
+	for _, c := range rep.Conditions {
+		t.Log("condition:", c)
+	}
+	return rep
+}
+
+func result(t *testing.T, rep *verify.Report, backend string) verify.Result {
+	t.Helper()
+	for _, r := range rep.Results {
+		if r.Backend == backend {
+			return r
+		}
+	}
+	t.Fatalf("no result for backend %s", backend)
+	return verify.Result{}
+}
+
+// objectOf returns the first planned object of type T of backend name.
+func objectOf[T plan.Object](t *testing.T, p *plan.Plan, name string) T {
+	t.Helper()
+	for _, b := range p.Backends {
+		if b.Name != name {
+			continue
+		}
+		for _, o := range b.Objects {
+			if v, ok := o.(T); ok {
+				return v
+			}
+		}
+	}
+	var zero T
+	t.Fatalf("backend %s has no %T", name, zero)
+	return zero
+}
+
+// TestDevCLI runs `go run ./cmd/verify -stack dev` (what `make verify` runs): three OK lines.
+func TestDevCLI(t *testing.T) {
+	cmd := exec.Command("go", "run", "./cmd/verify", "-stack", "dev", "-egctl", egctl)
+	cmd.Dir = repoRoot()
+	out, err := cmd.CombinedOutput()
+	t.Logf("%s", out)
+	if err != nil {
+		t.Fatalf("cmd/verify on dev: %v", err)
+	}
+	want := []string{
+		"public-api system system public-api.dev.example.com OK",
+		"internal-api ca ca internal-api.apps.svc OK",
+		"legacy-app insecure insecure legacy-app.legacy.svc OK",
+	}
+	for _, w := range want {
+		if !strings.Contains(string(out), w+"\n") {
+			t.Errorf("output lacks %q", w)
+		}
+	}
+}
+
+// TestDev checks the library verdict on the unmodified dev plan.
+func TestDev(t *testing.T) {
+	rep := run(t, devPlan(t))
+	if !rep.OK() {
+		t.Fatal("dev stack does not verify")
+	}
+	for name, eff := range map[string]verify.Effective{"public-api": verify.EffectiveSystem, "internal-api": verify.EffectiveCA, "legacy-app": verify.EffectiveInsecure} {
+		if got := result(t, rep, name).Effective; got != eff {
+			t.Errorf("%s: effective %s, want %s", name, got, eff)
+		}
+	}
+}
+
+// TestUpstreamEgctlAgrees checks that the unpatched pinned egctl gives the same verdict on the
+// dev stack as egctl-verify: the patch changes nothing but the Backend API switch.
+func TestUpstreamEgctlAgrees(t *testing.T) {
+	p := devPlan(t)
+	patched, upstream := run(t, p), runWith(t, upstreamEgctl, p)
+	if !upstream.OK() || len(patched.Results) != len(upstream.Results) {
+		t.Fatal("upstream egctl does not verify the dev stack")
+	}
+	for i := range patched.Results {
+		if a, b := patched.Results[i].String(), upstream.Results[i].String(); a != b {
+			t.Errorf("egctl-verify %q, upstream egctl %q", a, b)
+		}
+	}
+}
+
+// TestNegative mutates the planned dev objects; each case must make its backend MISMATCH, with
+// a reason containing want, and the report fail.
+func TestNegative(t *testing.T) {
+	cases := []struct {
+		name, backend, want string
+		mutate              func(t *testing.T, p *plan.Plan)
+	}{
+		{"backend API disabled", "legacy-app", "Backend API disabled", func(t *testing.T, p *plan.Plan) {
+			p.Install.EnableBackend = false
+		}},
+		// The real translator's verdict, not only the verifier's own rule.
+		{"backend API disabled (translator status)", "legacy-app", "Backend is disabled in Envoy Gateway configuration", func(t *testing.T, p *plan.Plan) {
+			p.Install.EnableBackend = false
+		}},
+		{"CA ConfigMap without ca.crt", "internal-api", "BackendTLSPolicy/apps/internal-api-https", func(t *testing.T, p *plan.Plan) {
+			delete(objectOf[*corev1.ConfigMap](t, p, "internal-api").Data, "ca.crt")
+		}},
+		{"CA ConfigMap holds another CA", "internal-api", "effective ca-other", func(t *testing.T, p *plan.Plan) {
+			other, err := pki.Generate(pki.Request{CommonName: "other", DNSNames: []string{"other"}, WithCA: true}, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			objectOf[*corev1.ConfigMap](t, p, "internal-api").Data["ca.crt"] = other.CACertPEM
+		}},
+		{"policy sectionName names no port", "internal-api", "plain text", func(t *testing.T, p *plan.Plan) {
+			s := gwapiv1.SectionName("no-such-port")
+			objectOf[*gwapiv1.BackendTLSPolicy](t, p, "internal-api").Spec.TargetRefs[0].SectionName = &s
+		}},
+		{"policy hostname differs from plan", "public-api", "SNI", func(t *testing.T, p *plan.Plan) {
+			objectOf[*gwapiv1.BackendTLSPolicy](t, p, "public-api").Spec.Validation.Hostname = "elsewhere.example.com"
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := devPlan(t)
+			c.mutate(t, p)
+			rep := run(t, p)
+			if rep.OK() {
+				t.Fatal("mutated plan verified OK")
+			}
+			r := result(t, rep, c.backend)
+			if r.OK() || !strings.Contains(r.String(), "MISMATCH(") || !strings.Contains(r.String(), c.want) {
+				t.Fatalf("%s: got %q, want MISMATCH mentioning %q", c.backend, r, c.want)
+			}
+			for _, other := range rep.Results {
+				if other.Backend != c.backend && !other.OK() {
+					t.Errorf("untouched backend reported: %s", other)
+				}
+			}
+		})
+	}
+}
