@@ -4,7 +4,7 @@ STACK ?= dev
 GO    ?= go
 export UPSTREAM_TLS_CACHE ?= $(HOME)/.cache/upstream-tls
 
-.PHONY: help up render verify test test-unit test-render test-provider test-verify test-engine test-generate fmt-check vet fuzz generate tools clean
+.PHONY: help up render verify test test-unit test-render test-schema test-provider test-verify test-engine test-generate fmt-check vet fuzz generate tools clean
 
 help:
 	@echo "make up [STACK=dev]        pulumi up on a stack (dev renders into out/dev/)"
@@ -30,7 +30,7 @@ verify:
 	$(GO) run ./cmd/verify -stack $(STACK)
 
 ## test: every tier. CI (.ci/run) calls this.
-test: fmt-check vet test-unit test-render test-provider test-verify test-engine test-generate
+test: fmt-check vet test-unit test-render test-schema test-provider test-verify test-engine test-generate
 
 fmt-check:
 	@out=$$(git ls-files '*.go' | grep -v '^crds/' | xargs -r gofmt -l); \
@@ -46,6 +46,10 @@ test-unit:
 ## test-render: every committed stack renders (or fails as its file says it must).
 test-render:
 	$(GO) test -count=1 ./tests/render/...
+
+## test-schema: every golden case and stack passes the pinned CRD schemas + CEL (kubectl-validate).
+test-schema:
+	$(GO) test -count=1 -timeout 40m ./tests/schema/...
 
 ## test-provider: the provider plugin (its own module): schema, certificate lifecycle.
 test-provider:

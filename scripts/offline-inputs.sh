@@ -5,7 +5,9 @@
 #   <dest>/charts/gateway-helm, <dest>/charts/gateway-crds-helm   Envoy Gateway's charts, with
 #       values.yaml rendered from the release template (image docker.io/envoyproxy/gateway:<ver>)
 #       and Chart.yaml stamped with the release version, as the upstream release does;
-#   <dest>/gateway-api-crds/                                       Gateway API standard CRDs.
+#   <dest>/gateway-api-crds/                                       Gateway API standard CRDs;
+#   <dest>/envoy-gateway-crds/                                     Envoy Gateway's CRDs (Helm
+#       template guards stripped), for schema validation.
 #
 #   scripts/offline-inputs.sh [DEST]      (default DEST: out/offline)
 set -euo pipefail
@@ -26,7 +28,7 @@ gwdir=$(moddir "$GATEWAY_API")
 [[ -d $egdir && -d $gwdir ]] || { echo "offline-inputs: cannot download $ENVOY_GATEWAY or $GATEWAY_API" >&2; exit 1; }
 
 rm -rf "$dest.tmp"
-mkdir -p "$dest.tmp/charts" "$dest.tmp/gateway-api-crds"
+mkdir -p "$dest.tmp/charts" "$dest.tmp/gateway-api-crds" "$dest.tmp/envoy-gateway-crds"
 for chart in gateway-helm gateway-crds-helm; do
 	cp -R "$egdir/charts/$chart" "$dest.tmp/charts/$chart"
 	chmod -R u+w "$dest.tmp/charts/$chart"
@@ -37,6 +39,9 @@ for chart in gateway-helm gateway-crds-helm; do
 done
 for c in "${GATEWAY_API_CRDS[@]}"; do
 	cp "$gwdir/config/crd/standard/gateway.networking.k8s.io_$c.yaml" "$dest.tmp/gateway-api-crds/"
+done
+for f in "$egdir"/charts/gateway-crds-helm/templates/generated/*.yaml; do
+	grep -v '^[[:space:]]*{{' "$f" >"$dest.tmp/envoy-gateway-crds/$(basename "$f")"
 done
 chmod -R u+w "$dest.tmp"
 rm -rf "$dest"

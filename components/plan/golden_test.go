@@ -2,7 +2,6 @@ package plan_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"flag"
 	"os"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/upstream-tls/upstream-tls/components/manifest"
 	"github.com/upstream-tls/upstream-tls/components/plan"
+	"github.com/upstream-tls/upstream-tls/components/stackconfig"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.out.yaml from the current output")
@@ -21,15 +21,7 @@ var update = flag.Bool("update", false, "rewrite testdata/*.out.yaml from the cu
 // decodeArgs reads a golden input strictly: unknown fields are errors, as in stack config.
 func decodeArgs(t testing.TB, in []byte) (plan.Args, error) {
 	t.Helper()
-	j, err := yaml.YAMLToJSON(in)
-	if err != nil {
-		return plan.Args{}, err
-	}
-	var a plan.Args
-	dec := json.NewDecoder(bytes.NewReader(j))
-	dec.DisallowUnknownFields()
-	err = dec.Decode(&a)
-	return a, err
+	return stackconfig.FromArgsYAML(in)
 }
 
 // render is the golden output: the install part, then every object, or the validation error.

@@ -169,3 +169,18 @@ func (s *Stack) Absolutize(root string) {
 		abs(&eg.GatewayAPICRDs)
 	}
 }
+
+// FromArgsYAML decodes plan.Args written directly as YAML (the golden test inputs), strictly.
+func FromArgsYAML(raw []byte) (plan.Args, error) {
+	j, err := yaml.YAMLToJSON(raw)
+	if err != nil {
+		return plan.Args{}, err
+	}
+	var a plan.Args
+	dec := json.NewDecoder(bytes.NewReader(j))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&a); err != nil {
+		return plan.Args{}, fmt.Errorf("decode args: %w", err)
+	}
+	return a, nil
+}
