@@ -1,7 +1,9 @@
-// Command verify is `make verify STACK=<stack>`: it plans Pulumi.<stack>.yaml, translates the
+// Command verify is `make verify STACK=<stack>`: it plans Pulumi.<stack>.yaml, validates every
+// object against the pinned CRDs and CEL rules (kubectl-validate), translates the
 // planned objects (with generated certificates) with the real Envoy Gateway translator
 // (egctl-verify: the pinned egctl whose `x translate` can disable the Backend API, built into the
-// tools cache by verify.EnsureEgctl when missing; run from the repository root) and prints, per backend, `NAME MODE EFFECTIVE SNI OK|MISMATCH(reason)`. It exits 1 on any
+// tools cache by verify.EnsureEgctl when missing; run from the repository root) and prints, per
+// backend, `NAME MODE EFFECTIVE SNI OK|MISMATCH(reason)`. It exits 1 on any schema violation,
 // mismatch or bad status condition, and 2 when it cannot run.
 package main
 
@@ -55,6 +57,18 @@ func run(configPath, egctl string) (bool, error) {
 			return false, err
 		}
 	}
+	// Tier 1: the API server's view — pinned CRD schemas, CEL rules, core schemas.
+	validator, crdDirs, err := verify.SchemaTools(ctx, ".", "out/offline")
+	if err != nil {
+		return false, err
+	}
+	schemaOK := true
+	if report, err := verify.ValidateSchema(ctx, validator, crdDirs, p.AllObjects()); err != nil {
+		schemaOK = false
+		fmt.Println("schema: VIOLATION")
+		fmt.Println(report)
+	}
+	// Tier 2: Envoy Gateway's view — what the translator makes of the objects.
 	rep, err := verify.Verify(ctx, egctl, p, time.Now())
 	if err != nil {
 		return false, err
@@ -65,5 +79,5 @@ func run(configPath, egctl string) (bool, error) {
 	for _, c := range rep.Conditions {
 		fmt.Println("condition:", c)
 	}
-	return rep.OK(), nil
+	return schemaOK && rep.OK(), nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/pem"
 	"fmt"
+	corev1 "k8s.io/api/core/v1"
 	"sort"
 	"strings"
 	"time"
@@ -197,6 +198,11 @@ func deriveBackend(b plan.Backend, in *Input, out *Output, clusters []xdsCluster
 			}
 		case *gwapiv1.BackendTLSPolicy:
 			problems = append(problems, bad[key]...)
+			// Envoy Gateway reports a policy only through the routes that use its port; a
+			// policy on a port no route sends traffic to legitimately has no status.
+			if routed := routedPorts(b); routed != nil && !routed[policySection(t)] {
+				continue
+			}
 			if !hasStatus(out.BackendTLSPolicies, t.Namespace, t.Name) {
 				problems = append(problems, key+": no ancestor status (the policy attaches to nothing)")
 			}
@@ -466,4 +472,55 @@ func dedupe(in []string) []string {
 		}
 	}
 	return out
+}
+
+// routedPorts returns the names of the backend Service ports its route sends traffic to, or nil
+// when they cannot be told from the planned objects (an existing Service).
+func routedPorts(b plan.Backend) map[string]bool {
+	var svc *corev1.Service
+	var ports []int32
+	for _, o := range b.Objects {
+		switch t := o.(type) {
+		case *corev1.Service:
+			svc = t
+		case *gwapiv1.HTTPRoute:
+			for _, r := range t.Spec.Rules {
+				for _, ref := range r.BackendRefs {
+					if ref.Port != nil {
+						ports = append(ports, int32(*ref.Port))
+					}
+				}
+			}
+		case *gwapiv1.GRPCRoute:
+			for _, r := range t.Spec.Rules {
+				for _, ref := range r.BackendRefs {
+					if ref.Port != nil {
+						ports = append(ports, int32(*ref.Port))
+					}
+				}
+			}
+		}
+	}
+	if svc == nil {
+		return nil
+	}
+	names := map[string]bool{}
+	for _, sp := range svc.Spec.Ports {
+		for _, p := range ports {
+			if sp.Port == p {
+				names[sp.Name] = true
+			}
+		}
+	}
+	return names
+}
+
+// policySection is the Service port name a policy targets ("" for the whole Service).
+func policySection(btp *gwapiv1.BackendTLSPolicy) string {
+	for _, ref := range btp.Spec.TargetRefs {
+		if ref.SectionName != nil {
+			return string(*ref.SectionName)
+		}
+	}
+	return ""
 }

@@ -5,17 +5,16 @@
 package schema_test
 
 import (
-	"fmt"
+	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	egv1a1 "github.com/envoyproxy/gateway/api/v1alpha1"
-	"github.com/upstream-tls/upstream-tls/components/manifest"
 	"github.com/upstream-tls/upstream-tls/components/plan"
 	"github.com/upstream-tls/upstream-tls/components/stackconfig"
+	"github.com/upstream-tls/upstream-tls/components/verify"
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
@@ -30,46 +29,22 @@ func repoRoot() string {
 }
 
 func TestMain(m *testing.M) {
-	tools := exec.Command("bash", filepath.Join(repoRoot(), "scripts", "tools.sh"), "kubectl-validate")
-	tools.Stderr = os.Stderr
-	out, err := tools.Output()
-	if err != nil {
-		panic("scripts/tools.sh kubectl-validate: " + err.Error())
-	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	validator = filepath.Join(lines[len(lines)-1], "kubectl-validate")
-
 	dir, err := os.MkdirTemp("", "schema-crds")
 	if err != nil {
 		panic(err)
 	}
-	inputs := exec.Command("bash", filepath.Join(repoRoot(), "scripts", "offline-inputs.sh"), filepath.Join(dir, "offline"))
-	inputs.Stdout, inputs.Stderr = os.Stderr, os.Stderr
-	if err := inputs.Run(); err != nil {
-		panic("scripts/offline-inputs.sh: " + err.Error())
+	validator, crdDirs, err = verify.SchemaTools(context.Background(), repoRoot(), filepath.Join(dir, "offline"))
+	if err != nil {
+		panic(err)
 	}
-	crdDirs = []string{filepath.Join(dir, "offline", "gateway-api-crds"), filepath.Join(dir, "offline", "envoy-gateway-crds")}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
 
-// validate writes objs one per file and runs kubectl-validate on them.
 func validate(t *testing.T, objs []plan.Object) (string, error) {
 	t.Helper()
-	dir := t.TempDir()
-	for i, o := range objs {
-		doc, err := manifest.Documents([]plan.Object{o})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%03d-%s", i, manifest.FileName(o))), doc, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cmd := exec.Command(validator, "--local-crds", strings.Join(crdDirs, ","), "--version", "1.32", "--output", "human", dir)
-	out, err := cmd.CombinedOutput()
-	return string(out), err
+	return verify.ValidateSchema(context.Background(), validator, crdDirs, objs)
 }
 
 // goldenPlans plans every golden input that is valid, and every committed stack.
