@@ -15,6 +15,7 @@ import (
 	"github.com/upstream-tls/upstream-tls/components/plan"
 	"github.com/upstream-tls/upstream-tls/components/stackconfig"
 	"github.com/upstream-tls/upstream-tls/components/verify"
+	"github.com/upstream-tls/upstream-tls/tests/cases"
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
@@ -50,34 +51,24 @@ func validate(t *testing.T, objs []plan.Object) (string, error) {
 // goldenPlans plans every golden input that is valid, and every committed stack.
 func goldenPlans(t *testing.T) map[string]*plan.Plan {
 	t.Helper()
+	golden, err := cases.Golden(repoRoot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stacks, err := cases.Stacks(repoRoot())
+	if err != nil {
+		t.Fatal(err)
+	}
 	plans := map[string]*plan.Plan{}
-	stacks, _ := filepath.Glob(filepath.Join(repoRoot(), "Pulumi.*.yaml"))
-	for _, s := range stacks {
-		st, err := stackconfig.FromFile(s)
-		if err != nil {
-			t.Fatal(err)
+	for _, c := range stacks {
+		if c.Err != nil {
+			t.Fatalf("%s: %v", c.Name, c.Err)
 		}
-		p, err := plan.Build(st.Args)
-		if err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
-		plans[filepath.Base(s)] = p
+		plans[c.Name] = c.Plan
 	}
-	inputs, _ := filepath.Glob(filepath.Join(repoRoot(), "components", "plan", "testdata", "*.in.yaml"))
-	if len(inputs) == 0 {
-		t.Fatal("no golden inputs")
-	}
-	for _, in := range inputs {
-		raw, err := os.ReadFile(in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, err := stackconfig.FromArgsYAML(raw)
-		if err != nil {
-			t.Fatalf("%s: %v", in, err)
-		}
-		if p, err := plan.Build(st); err == nil {
-			plans[filepath.Base(in)] = p
+	for _, c := range golden {
+		if c.Err == nil {
+			plans[c.Name] = c.Plan
 		}
 	}
 	return plans

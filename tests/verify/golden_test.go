@@ -1,12 +1,10 @@
 package verify_test
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/upstream-tls/upstream-tls/components/plan"
-	"github.com/upstream-tls/upstream-tls/components/stackconfig"
+	"github.com/upstream-tls/upstream-tls/tests/cases"
 )
 
 // external reports whether a plan references objects that only a cluster has (an existing
@@ -32,32 +30,23 @@ func external(a plan.Args) bool {
 // must verify OK; cases that reference cluster-only objects must be reported, since the
 // translator cannot find those objects (a dangling reference is exactly what it should catch).
 func TestGoldenCases(t *testing.T) {
-	inputs, _ := filepath.Glob(filepath.Join(repoRoot(), "components", "plan", "testdata", "*.in.yaml"))
-	if len(inputs) == 0 {
-		t.Fatal("no golden inputs")
+	golden, err := cases.Golden(repoRoot())
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, in := range inputs {
-		raw, err := os.ReadFile(in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		a, err := stackconfig.FromArgsYAML(raw)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := plan.Build(a)
-		if err != nil {
+	for _, c := range golden {
+		if c.Err != nil {
 			continue // the invalid cases never reach a cluster
 		}
-		t.Run(filepath.Base(in), func(t *testing.T) {
-			rep := run(t, p)
+		t.Run(c.Name, func(t *testing.T) {
+			rep := run(t, c.Plan)
 			for _, r := range rep.Results {
 				t.Logf("%s", r)
 			}
 			switch {
-			case external(a) && rep.OK():
+			case external(c.Args) && rep.OK():
 				t.Error("references to cluster-only objects were not reported")
-			case !external(a) && !rep.OK():
+			case !external(c.Args) && !rep.OK():
 				t.Errorf("self-contained case does not verify: %v", rep.Conditions)
 			}
 		})
