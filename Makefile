@@ -11,7 +11,7 @@ help:
 	@echo "make render STACK=<stack>  plan a stack into out/render/<stack>/ (engine-free)"
 	@echo "make verify STACK=<stack>  effective upstream TLS per backend, from Envoy Gateway's translator"
 	@echo "make test                  every test tier (what CI runs)"
-	@echo "make generate              regenerate crds/ with the pinned generator"
+	@echo "make generate              regenerate crds/ and components/lbciam with the pinned generators"
 	@echo "make tools                 build the pinned Pulumi toolchain into $(UPSTREAM_TLS_CACHE)/bin"
 	@echo "make fuzz                  fuzz the config -> plan path for 60s"
 
@@ -63,15 +63,18 @@ test-engine:
 test-verify:
 	$(GO) test -count=1 -timeout 40m ./tests/verify/...
 
-## test-generate: crds/ is exactly what the pinned generator produces.
+## test-generate: crds/ and components/lbciam/policy_gen.go are exactly what the pinned generators
+## produce; the LBC IAM policy equals the upstream iam_policy.json.
 test-generate:
 	$(GO) test -count=1 -timeout 60m ./tests/generate/...
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzBuild -fuzztime 60s ./components/plan
 
+## generate: crds/ (Pulumi CRD types) and components/lbciam/policy_gen.go (the LBC IAM policy).
 generate:
 	scripts/generate-crds.sh
+	scripts/generate-lbc-iam.sh
 
 tools:
 	scripts/tools.sh

@@ -5,6 +5,7 @@ go 1.26.7
 require (
 	github.com/blang/semver v3.5.1+incompatible
 	github.com/envoyproxy/gateway v1.9.1
+	github.com/pulumi/pulumi-aws/sdk/v6 v6.83.4
 	github.com/pulumi/pulumi-kubernetes/sdk/v4 v4.32.0
 	github.com/pulumi/pulumi/sdk/v3 v3.274.1
 	k8s.io/api v0.37.2

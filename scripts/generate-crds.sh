@@ -17,6 +17,9 @@ GATEWAY_API=sigs.k8s.io/gateway-api@v1.6.3
 ENVOY_GATEWAY=github.com/envoyproxy/gateway@v1.9.1
 GATEWAY_API_CRDS=(gatewayclasses gateways httproutes grpcroutes tlsroutes tcproutes referencegrants backendtlspolicies)
 ENVOY_GATEWAY_CRDS=(backends envoyproxies)
+# AWS Load Balancer Controller v3.5.0 chart (its crds/ holds the gateway.k8s.aws CRDs). The LBC
+# repository itself is served only at an older pseudo-version; eks-charts carries the v3.5.0 chart.
+EKS_CHARTS=github.com/aws/eks-charts@v0.0.243-0.20260821194545-743f98a89b5b
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=${1:-$repo/crds}
@@ -49,10 +52,12 @@ trap 'rm -rf "$tmp"' EXIT
 moddir() { (cd "$tmp" && go mod download -json "$1") | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p'; }
 gwdir=$(moddir "$GATEWAY_API")
 egdir=$(moddir "$ENVOY_GATEWAY")
-[[ -d $gwdir && -d $egdir ]] || { echo "could not download $GATEWAY_API / $ENVOY_GATEWAY" >&2; exit 1; }
+ekdir=$(moddir "$EKS_CHARTS")
+[[ -d $gwdir && -d $egdir && -d $ekdir ]] || { echo "could not download $GATEWAY_API / $ENVOY_GATEWAY / $EKS_CHARTS" >&2; exit 1; }
 inputs=()
 for c in "${GATEWAY_API_CRDS[@]}"; do inputs+=("$gwdir/config/crd/standard/gateway.networking.k8s.io_$c.yaml"); done
 for c in "${ENVOY_GATEWAY_CRDS[@]}"; do inputs+=("$egdir/charts/gateway-crds-helm/templates/generated/gateway.envoyproxy.io_$c.yaml"); done
+inputs+=("$ekdir/stable/aws-load-balancer-controller/crds/gateway-crds.yaml")
 
 cat >"$tmp/README.md" <<README
 # crds/ — GENERATED, do not edit by hand
@@ -70,6 +75,8 @@ Inputs (served versions only):
 
 - \`$GATEWAY_API\` config/crd/standard: ${GATEWAY_API_CRDS[*]}
 - \`$ENVOY_GATEWAY\` charts/gateway-crds-helm/templates/generated: ${ENVOY_GATEWAY_CRDS[*]}
+- \`$EKS_CHARTS\` stable/aws-load-balancer-controller/crds/gateway-crds.yaml (AWS Load Balancer
+  Controller v3.5.0: LoadBalancerConfiguration, TargetGroupConfiguration, ListenerRuleConfiguration)
 
 Layout: \`<group-prefix>/<version>\`, one Go package per served API group
 version, imported as \`github.com/upstream-tls/upstream-tls/crds/<prefix>/<version>\`.
@@ -78,6 +85,7 @@ script overrides it (\`-group-package\`) because that label is already taken:
 
 - \`gateway/<version>\`: gateway.networking.k8s.io
 - \`envoygateway/<version>\`: gateway.envoyproxy.io (override)
+- \`lbc/<version>\`: gateway.k8s.aws (override; AWS Load Balancer Controller)
 
 Files larger than 3 MiB are split at declaration boundaries
 (\`pulumiTypes_part2.go\`, ...).
@@ -90,6 +98,7 @@ README
 
 "$bin" -out "$out" -readme "$tmp/README.md" \
 	-group-package gateway.envoyproxy.io=envoygateway \
+	-group-package gateway.k8s.aws=lbc \
 	"${inputs[@]}"
 
 unformatted=$(gofmt -l "$out")

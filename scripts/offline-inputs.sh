@@ -7,7 +7,12 @@
 #       and Chart.yaml stamped with the release version, as the upstream release does;
 #   <dest>/gateway-api-crds/                                       Gateway API standard CRDs;
 #   <dest>/envoy-gateway-crds/                                     Envoy Gateway's CRDs (Helm
-#       template guards stripped), for schema validation.
+#       template guards stripped), for schema validation;
+#   <dest>/charts/aws-load-balancer-controller                     the AWS Load Balancer Controller
+#       v3.5.0 chart from eks-charts, as published (its Chart.yaml already carries the release);
+#   <dest>/lbc-crds/                                               the LBC's CRDs as plain YAML
+#       (the chart's crds/crds.yaml and crds/gateway-crds.yaml, several CRDs per file; not its
+#       crds/kustomization.yaml), for schema validation.
 #
 #   scripts/offline-inputs.sh [DEST]      (default DEST: out/offline)
 set -euo pipefail
@@ -15,6 +20,11 @@ set -euo pipefail
 ENVOY_GATEWAY=github.com/envoyproxy/gateway@v1.9.1
 GATEWAY_API=sigs.k8s.io/gateway-api@v1.6.3
 GATEWAY_API_CRDS=(gatewayclasses gateways httproutes grpcroutes tlsroutes tcproutes udproutes referencegrants backendtlspolicies listenersets)
+# AWS Load Balancer Controller v3.5.0 chart (stable/aws-load-balancer-controller). Keep in step
+# with scripts/generate-crds.sh.
+EKS_CHARTS=github.com/aws/eks-charts@v0.0.243-0.20260821194545-743f98a89b5b
+LBC_CHART=stable/aws-load-balancer-controller
+LBC_CRDS=(crds.yaml gateway-crds.yaml)
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 dest=${1:-$repo/out/offline}
@@ -25,10 +35,13 @@ trap 'rm -rf "$tmp"' EXIT
 moddir() { (cd "$tmp" && GOFLAGS=-mod=mod go mod download -json "$1") | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p'; }
 egdir=$(moddir "$ENVOY_GATEWAY")
 gwdir=$(moddir "$GATEWAY_API")
-[[ -d $egdir && -d $gwdir ]] || { echo "offline-inputs: cannot download $ENVOY_GATEWAY or $GATEWAY_API" >&2; exit 1; }
+ekdir=$(moddir "$EKS_CHARTS")
+[[ -d $egdir && -d $gwdir && -d $ekdir ]] || { echo "offline-inputs: cannot download $ENVOY_GATEWAY, $GATEWAY_API or $EKS_CHARTS" >&2; exit 1; }
+lbcchart=$ekdir/$LBC_CHART
+lbcversion=$(sed -n 's/^version: *//p' "$lbcchart/Chart.yaml")
 
 rm -rf "$dest.tmp"
-mkdir -p "$dest.tmp/charts" "$dest.tmp/gateway-api-crds" "$dest.tmp/envoy-gateway-crds"
+mkdir -p "$dest.tmp/charts" "$dest.tmp/gateway-api-crds" "$dest.tmp/envoy-gateway-crds" "$dest.tmp/lbc-crds"
 for chart in gateway-helm gateway-crds-helm; do
 	cp -R "$egdir/charts/$chart" "$dest.tmp/charts/$chart"
 	chmod -R u+w "$dest.tmp/charts/$chart"
@@ -43,7 +56,11 @@ done
 for f in "$egdir"/charts/gateway-crds-helm/templates/generated/*.yaml; do
 	grep -v '^[[:space:]]*{{' "$f" >"$dest.tmp/envoy-gateway-crds/$(basename "$f")"
 done
+cp -R "$lbcchart" "$dest.tmp/charts/aws-load-balancer-controller"
+for f in "${LBC_CRDS[@]}"; do
+	cp "$lbcchart/crds/$f" "$dest.tmp/lbc-crds/$f"
+done
 chmod -R u+w "$dest.tmp"
 rm -rf "$dest"
 mv "$dest.tmp" "$dest"
-echo "offline inputs in $dest (Envoy Gateway $version charts, Gateway API ${GATEWAY_API##*@} CRDs)"
+echo "offline inputs in $dest (Envoy Gateway $version charts, Gateway API ${GATEWAY_API##*@} CRDs, AWS Load Balancer Controller $lbcversion chart and CRDs)"

@@ -6,11 +6,10 @@ package envoygateway
 
 import (
 	"fmt"
-	"strings"
 
-	helmv4 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v4"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/upstream-tls/upstream-tls/components/install"
 	"github.com/upstream-tls/upstream-tls/components/kubeobject"
 	"github.com/upstream-tls/upstream-tls/components/plan"
 )
@@ -31,6 +30,10 @@ type EnvoyGateway struct {
 	GatewayClassName pulumi.StringOutput `pulumi:"gatewayClassName"`
 	// BackendAPIEnabled reports whether Envoy Gateway's Backend API is on.
 	BackendAPIEnabled pulumi.BoolOutput `pulumi:"backendApiEnabled"`
+
+	// GatewayAPICRDs is the resource that installed the Gateway API CRDs; nil when they are
+	// managed elsewhere. Other components that need the CRDs (the EKS path) depend on it.
+	GatewayAPICRDs pulumi.Resource `pulumi:"-"`
 }
 
 // New installs Envoy Gateway as planned.
@@ -47,14 +50,15 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	var deps []pulumi.Resource
 
 	if in.GatewayAPICRDs != nil {
-		crds, err := gatewayAPICRDs(ctx, name+"-gateway-api-crds", in.GatewayAPICRDs, parent)
+		crds, err := install.CRDs(ctx, name+"-gateway-api-crds", in.GatewayAPICRDs, parent)
 		if err != nil {
 			return nil, fmt.Errorf("envoygateway %q: Gateway API CRDs: %w", name, err)
 		}
 		deps = append(deps, crds)
+		c.GatewayAPICRDs = crds
 	}
 	for _, r := range in.Releases {
-		chart, err := helmv4.NewChart(ctx, name+"-"+r.Name, chartArgs(r), parent, pulumi.DependsOn(deps))
+		chart, err := install.Chart(ctx, name+"-"+r.Name, r, pulumi.ToMap(r.Values), parent, pulumi.DependsOn(deps))
 		if err != nil {
 			return nil, fmt.Errorf("envoygateway %q: chart %s: %w", name, r.Name, err)
 		}
@@ -73,42 +77,4 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 	return c, nil
-}
-
-// yamlComponent is the state of a Kubernetes provider `yaml/v2` component (ConfigFile or
-// ConfigGroup). The components are registered by token rather than through the SDK's yaml/v2
-// package, which imports every Kubernetes API package and multiplies build times.
-type yamlComponent struct {
-	pulumi.ResourceState
-
-	Resources pulumi.ArrayOutput `pulumi:"resources"`
-}
-
-// gatewayAPICRDs installs the bundle from a URL (one multi-document file, as a
-// kubernetes:yaml/v2:ConfigFile) or a local directory (kubernetes:yaml/v2:ConfigGroup).
-func gatewayAPICRDs(ctx *pulumi.Context, name string, b *plan.CRDBundle, opts ...pulumi.ResourceOption) (pulumi.Resource, error) {
-	var res yamlComponent
-	if strings.Contains(b.Source, "://") {
-		err := ctx.RegisterRemoteComponentResource("kubernetes:yaml/v2:ConfigFile", name, pulumi.Map{"file": pulumi.String(b.Source)}, &res, opts...)
-		return &res, err
-	}
-	err := ctx.RegisterRemoteComponentResource("kubernetes:yaml/v2:ConfigGroup", name, pulumi.Map{
-		"files": pulumi.ToStringArray([]string{strings.TrimSuffix(b.Source, "/") + "/*.yaml"}),
-	}, &res, opts...)
-	return &res, err
-}
-
-func chartArgs(r plan.HelmRelease) *helmv4.ChartArgs {
-	a := &helmv4.ChartArgs{
-		Name:      pulumi.String(r.Name),
-		Namespace: pulumi.String(r.Namespace),
-		Values:    pulumi.ToMap(r.Values),
-	}
-	if r.Path != "" {
-		a.Chart = pulumi.String(r.Path)
-	} else {
-		a.Chart = pulumi.String(strings.TrimSuffix(r.Repository, "/") + "/" + r.Chart)
-		a.Version = pulumi.String(r.Version)
-	}
-	return a
 }

@@ -40,7 +40,7 @@ func Register(ctx *pulumi.Context, o plan.Object, certs certificate.Set, opts ..
 	if err != nil {
 		return nil, err
 	}
-	in, err := toInput(m, certs)
+	in, err := Input(m, certs, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", plan.ObjectKey(o), err)
 	}
@@ -63,10 +63,19 @@ func Register(ctx *pulumi.Context, o plan.Object, certs certificate.Set, opts ..
 	return res, nil
 }
 
-// toInput converts a JSON value into a Pulumi input, resolving plan.Computed placeholders.
-func toInput(v any, certs certificate.Set) (pulumi.Input, error) {
+// Input converts a JSON-shaped value (as produced by manifest.ToMap or found in Helm values) to
+// a Pulumi input. Strings that are plan.Computed placeholders become the named certificate's
+// output (the key a secret); strings that are keys of computed become that input; a placeholder
+// that nothing resolves is an error.
+func Input(v any, certs certificate.Set, computed map[string]pulumi.Input) (pulumi.Input, error) {
 	switch t := v.(type) {
 	case string:
+		if in, ok := computed[t]; ok {
+			return in, nil
+		}
+		if strings.HasPrefix(t, "<<computed:") && !strings.HasPrefix(t, "<<computed:certificate/") {
+			return nil, fmt.Errorf("placeholder %q is not resolved", t)
+		}
 		name, field, ok := plan.ParseComputed(t)
 		if !ok {
 			return pulumi.String(t), nil
@@ -90,7 +99,7 @@ func toInput(v any, certs certificate.Set) (pulumi.Input, error) {
 	case map[string]any:
 		m := pulumi.Map{}
 		for k, e := range t {
-			in, err := toInput(e, certs)
+			in, err := Input(e, certs, computed)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", k, err)
 			}
@@ -100,7 +109,7 @@ func toInput(v any, certs certificate.Set) (pulumi.Input, error) {
 	case []any:
 		a := make(pulumi.Array, 0, len(t))
 		for i, e := range t {
-			in, err := toInput(e, certs)
+			in, err := Input(e, certs, computed)
 			if err != nil {
 				return nil, fmt.Errorf("[%d]: %w", i, err)
 			}

@@ -8,6 +8,7 @@ import (
 	egv1alpha1 "github.com/upstream-tls/upstream-tls/crds/envoygateway/v1alpha1"
 	gwv1 "github.com/upstream-tls/upstream-tls/crds/gateway/v1"
 	gwv1beta1 "github.com/upstream-tls/upstream-tls/crds/gateway/v1beta1"
+	lbcv1 "github.com/upstream-tls/upstream-tls/crds/lbc/v1"
 )
 
 // Resource is the state of a registered core Kubernetes object (Namespace, Secret, ConfigMap,
@@ -22,7 +23,7 @@ type Resource struct {
 }
 
 // newResource returns the state struct the engine fills for o: the generated CRD type (crds/)
-// for Gateway API and Envoy Gateway kinds, Resource for core kinds.
+// for Gateway API, Envoy Gateway and AWS Load Balancer Controller kinds, Resource for core kinds.
 func newResource(o plan.Object) pulumi.CustomResource {
 	gvk := o.GroupVersionKind()
 	switch gvk.GroupVersion().String() + "/" + gvk.Kind {
@@ -34,6 +35,14 @@ func newResource(o plan.Object) pulumi.CustomResource {
 		return &gwv1.HTTPRoute{}
 	case "gateway.networking.k8s.io/v1/GRPCRoute":
 		return &gwv1.GRPCRoute{}
+	case "gateway.networking.k8s.io/v1/TLSRoute":
+		return &gwv1.TLSRoute{}
+	case "gateway.networking.k8s.io/v1/TCPRoute":
+		return &gwv1.TCPRoute{}
+	case "gateway.k8s.aws/v1/LoadBalancerConfiguration":
+		return &lbcv1.LoadBalancerConfiguration{}
+	case "gateway.k8s.aws/v1/TargetGroupConfiguration":
+		return &lbcv1.TargetGroupConfiguration{}
 	case "gateway.networking.k8s.io/v1/BackendTLSPolicy":
 		return &gwv1.BackendTLSPolicy{}
 	case "gateway.networking.k8s.io/v1beta1/ReferenceGrant":

@@ -4,6 +4,7 @@
 package manifest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -13,6 +14,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/upstream-tls/upstream-tls/components/lbciam"
 	"github.com/upstream-tls/upstream-tls/components/plan"
 )
 
@@ -113,8 +115,21 @@ type Install struct {
 	HelmReleases   []plan.HelmRelease `json:"helmReleases,omitempty"`
 	EnableBackend  bool               `json:"enableBackend"`
 	Certificates   []plan.Certificate `json:"generatedCertificates,omitempty"`
+	EKS            *EKSInstall        `json:"eks,omitempty"`
 	Warnings       []string           `json:"warnings,omitempty"`
 }
+
+// EKSInstall is the install part of the EKS path: the AWS resources and what is installed
+// before the controller's objects.
+type EKSInstall struct {
+	ClusterName string            `json:"clusterName"`
+	IAM         plan.IAMPlan      `json:"iam"`
+	CRDs        *plan.CRDBundle   `json:"crds,omitempty"`
+	HelmRelease *plan.HelmRelease `json:"helmRelease,omitempty"`
+}
+
+// IAMPolicyFile is the file WriteDir writes the controller's IAM policy document to (indented).
+const IAMPolicyFile = "iam-policy.json"
 
 // InstallYAML renders the install part of p.
 func InstallYAML(p *plan.Plan) ([]byte, error) {
@@ -124,6 +139,14 @@ func InstallYAML(p *plan.Plan) ([]byte, error) {
 		EnableBackend:  p.Install.EnableBackend,
 		Certificates:   p.AllCertificates(),
 		Warnings:       p.Warnings,
+	}
+	if e := p.EKS; e != nil {
+		in.EKS = &EKSInstall{ClusterName: e.ClusterName, IAM: e.IAM, CRDs: e.CRDs, HelmRelease: e.Release}
+		if in.EKS.IAM.PolicyDocument != "" {
+			// The document is long; renders write it to its own file.
+			in.EKS.IAM.PolicyDocument = fmt.Sprintf("%s (%d statements, %d actions, from %s)",
+				IAMPolicyFile, len(lbciam.Statements()), len(lbciam.Actions()), lbciam.Source)
+		}
 	}
 	return yaml.Marshal(in)
 }
@@ -154,6 +177,14 @@ func WriteDir(dir string, p *plan.Plan) error {
 		return fmt.Errorf("render install.yaml: %w", err)
 	}
 	files["install.yaml"] = install
+	if p.EKS != nil && p.EKS.IAM.PolicyDocument != "" {
+		var doc bytes.Buffer
+		if err := json.Indent(&doc, []byte(p.EKS.IAM.PolicyDocument), "", "  "); err != nil {
+			return fmt.Errorf("render %s: %w", IAMPolicyFile, err)
+		}
+		doc.WriteString("\n")
+		files[IAMPolicyFile] = doc.Bytes()
+	}
 	files["posture.txt"] = []byte(p.Posture())
 	names := make([]string, 0, len(files))
 	for n := range files {

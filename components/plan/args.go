@@ -46,6 +46,9 @@ type Args struct {
 	Gateway *GatewayArgs `json:"gateway,omitempty" pulumi:"gateway,optional"`
 	// Backends are the TLS backends; each gets a route and its upstream TLS configuration.
 	Backends []BackendArgs `json:"backends,omitempty" pulumi:"backends,optional"`
+	// EKS is the AWS EKS path (AWS Load Balancer Controller NLB speaking TLS to the pods).
+	// Off unless eks.enabled is true.
+	EKS *EKSArgs `json:"eks,omitempty" pulumi:"eks,optional"`
 }
 
 // EnvoyGatewayArgs configures the Envoy Gateway install (Helm) and the GatewayClass.

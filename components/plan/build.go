@@ -35,6 +35,18 @@ func Build(args Args) (*Plan, error) {
 			p.Warnings = append(p.Warnings, fmt.Sprintf("backend %q is insecure in a production environment (allowed by allowInsecureBackends): the gateway encrypts but does not verify it", be.Name))
 		}
 	}
+	eks, err := planEKS(&a)
+	if err != nil {
+		return nil, fmt.Errorf("eks: %w", err)
+	}
+	p.EKS = eks
+	if eks != nil {
+		for _, t := range eks.Targets {
+			if t.TargetGroupProtocol == "TLS" && a.Environment == EnvironmentProduction {
+				p.Warnings = append(p.Warnings, fmt.Sprintf("NLB target %q: the NLB does not validate the pods' certificates in a production environment (allowed by allowInsecureBackends)", t.Name))
+			}
+		}
+	}
 	if p.Install.EnableBackend && !p.Install.Enabled && hasInsecure(&a) {
 		p.Warnings = append(p.Warnings, "envoyGateway.install is false: make sure the existing Envoy Gateway sets extensionApis.enableBackend: true, or the insecure backends' routes fail")
 	}
@@ -70,7 +82,7 @@ func planInstall(a *Args) Install {
 		EnableBackend: hasInsecure(a) || (eg.EnableBackend != nil && *eg.EnableBackend),
 	}
 	if *eg.ManageGatewayAPICRDs {
-		in.GatewayAPICRDs = &CRDBundle{Version: DefaultGatewayAPIVersion, Source: eg.GatewayAPICRDs}
+		in.GatewayAPICRDs = &CRDBundle{Version: DefaultGatewayAPIVersion, Sources: []string{eg.GatewayAPICRDs}}
 	}
 	if in.Enabled {
 		release := func(name string, values map[string]any) HelmRelease {
@@ -130,6 +142,9 @@ func planNamespaces(a *Args) []Object {
 		if !b.Service.Existing {
 			add(b.Namespace)
 		}
+	}
+	if a.EKS != nil && a.EKS.Enabled {
+		add(a.EKS.Gateway.Namespace)
 	}
 	return out
 }

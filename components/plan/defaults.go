@@ -75,6 +75,75 @@ func WithDefaults(a Args) Args {
 			b.TLS.CA = &ca
 		}
 	}
+	out.EKS = eksDefaults(a.EKS, gw)
+	return out
+}
+
+// eksDefaults returns a deep copy of e with its defaults; the EKS path is off when e is nil.
+func eksDefaults(e *EKSArgs, gw *GatewayArgs) *EKSArgs {
+	out := clone(e)
+	out.Identity = clone(out.Identity)
+	setDefault(&out.Identity.Mode, IdentityPodIdentity)
+	if out.ClusterName != "" {
+		setDefault(&out.Identity.RoleName, out.ClusterName+"-aws-load-balancer-controller")
+	}
+	out.Controller = clone(out.Controller)
+	c := out.Controller
+	c.Install = boolPtr(c.Install, true)
+	c.ManageCRDs = boolPtr(c.ManageCRDs, true)
+	setDefault(&c.Namespace, DefaultLBCNamespace)
+	setDefault(&c.ServiceAccount, DefaultLBCServiceAccount)
+	setDefault(&c.Version, DefaultLBCChartVersion)
+	setDefault(&c.ChartRepository, DefaultLBCChartRepository)
+	if len(c.CRDs) == 0 {
+		c.CRDs = LBCCRDsURLs(c.Version)
+	} else {
+		c.CRDs = slices.Clone(c.CRDs)
+	}
+	out.Gateway = clone(out.Gateway)
+	g := out.Gateway
+	setDefault(&g.Name, DefaultNLBGatewayName)
+	setDefault(&g.Namespace, gw.Namespace)
+	setDefault(&g.GatewayClassName, DefaultNLBGatewayClassName)
+	setDefault(&g.Scheme, DefaultNLBScheme)
+	g.SourceRanges = slices.Clone(g.SourceRanges)
+	if g.Listeners == nil {
+		g.Listeners = []NLBListenerArgs{{Name: "tls", Protocol: "TLS", Port: 443}}
+	} else {
+		g.Listeners = slices.Clone(g.Listeners)
+	}
+	for i := range g.Listeners {
+		l := &g.Listeners[i]
+		setDefault(&l.Protocol, "TLS")
+		if l.Protocol == "TLS" {
+			setDefault(&l.SSLPolicy, DefaultNLBSSLPolicy)
+		}
+		l.AdditionalCertificateARNs = slices.Clone(l.AdditionalCertificateARNs)
+	}
+	out.Targets = slices.Clone(out.Targets)
+	for i := range out.Targets {
+		t := &out.Targets[i]
+		if t.Service != nil {
+			svc := *t.Service
+			setDefault(&svc.Namespace, g.Namespace)
+			t.Service = &svc
+		}
+		if t.Listener == "" && len(g.Listeners) > 0 {
+			t.Listener = g.Listeners[0].Name
+		}
+		t.Hostnames = slices.Clone(t.Hostnames)
+		t.TargetGroup = clone(t.TargetGroup)
+		tg := t.TargetGroup
+		setDefault(&tg.Protocol, "TLS")
+		setDefault(&tg.TargetType, "ip")
+		tg.HealthCheck = clone(tg.HealthCheck)
+		hc := tg.HealthCheck
+		setDefault(&hc.Protocol, "TCP")
+		setDefault(&hc.Port, "traffic-port")
+		if hc.Protocol == "HTTP" || hc.Protocol == "HTTPS" {
+			setDefault(&hc.Path, "/")
+		}
+	}
 	return out
 }
 

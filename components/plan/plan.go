@@ -54,6 +54,8 @@ type Plan struct {
 	Gateway GatewayPlan
 	// Backends are the per-backend objects, in input order.
 	Backends []Backend
+	// EKS is the EKS path (AWS Load Balancer Controller NLB); nil when off.
+	EKS *EKSPlan
 	// Warnings are accepted but noteworthy choices (for example an allowed insecure backend in
 	// production); the components log them.
 	Warnings []string
@@ -79,8 +81,8 @@ type Install struct {
 type CRDBundle struct {
 	// Version of the bundle.
 	Version string `json:"version"`
-	// Source is a URL of a multi-document YAML file or a local directory of CRD files.
-	Source string `json:"source"`
+	// Sources are URLs of multi-document YAML files or local directories of CRD files.
+	Sources []string `json:"sources"`
 }
 
 // HelmRelease is one Helm chart installation.
@@ -97,8 +99,11 @@ type HelmRelease struct {
 	Version string `json:"version"`
 	// Namespace of the release.
 	Namespace string `json:"namespace"`
-	// Values override the chart's defaults.
+	// Values override the chart's defaults. String values may be Computed placeholders.
 	Values map[string]any `json:"values,omitempty"`
+	// SkipCRDs leaves out the chart's crds/ directory (the CRDs are installed separately, by
+	// one owner, before the chart).
+	SkipCRDs bool `json:"skipCrds,omitempty"`
 }
 
 // GatewayPlan holds the Gateway and the certificates of its HTTPS listeners.
@@ -198,6 +203,13 @@ func (p *Plan) AllObjects() []Object {
 	for _, b := range p.Backends {
 		out = append(out, b.Objects...)
 	}
+	if p.EKS != nil {
+		out = append(out, p.EKS.GatewayClass)
+		out = append(out, p.EKS.Objects...)
+		for _, t := range p.EKS.Targets {
+			out = append(out, t.Objects...)
+		}
+	}
 	return out
 }
 
@@ -206,6 +218,9 @@ func (p *Plan) AllCertificates() []Certificate {
 	out := append([]Certificate(nil), p.Gateway.Certificates...)
 	for _, b := range p.Backends {
 		out = append(out, b.Certificates...)
+	}
+	if p.EKS != nil {
+		out = append(out, p.EKS.Certificates...)
 	}
 	return out
 }
@@ -220,6 +235,12 @@ func (p *Plan) Posture() string {
 			verified = "NO"
 		}
 		fmt.Fprintf(&b, "%-24s %-9s %-9s %s\n", be.Name, be.Mode, verified, be.Hostname)
+	}
+	if p.EKS != nil {
+		fmt.Fprintf(&b, "\n%-24s %-20s %-8s %-13s %s\n", "NLB TARGET", "LISTENER", "TO PODS", "NLB VERIFIES", "SERVICE")
+		for _, t := range p.EKS.Targets {
+			fmt.Fprintf(&b, "%-24s %-20s %-8s %-13s %s\n", t.Name, t.Listener+"/"+t.ListenerProtocol, t.TargetGroupProtocol, "NO", t.Namespace+"/"+t.Service)
+		}
 	}
 	return b.String()
 }

@@ -147,6 +147,7 @@ func validate(a *Args) error {
 		p.add("envoyGateway.enableBackend", "is false, but an insecure backend needs Envoy Gateway's Backend API (routes to it would fail with \"Backend is disabled in Envoy Gateway configuration\")",
 			"remove envoyGateway.enableBackend (it turns on automatically) or change the insecure backends' tls.mode")
 	}
+	validateEKS(&p, a)
 	return p.err()
 }
 

@@ -155,7 +155,8 @@ func ProjectRoot(dir string) (string, error) {
 }
 
 // Absolutize makes the stack's relative paths (renderDir, envoyGateway.chartDir, a local
-// envoyGateway.gatewayAPICRDs directory) relative to root, the project directory, so they mean
+// envoyGateway.gatewayAPICRDs directory, eks.controller.chartDir and local eks.controller.crds
+// entries) relative to root, the project directory, so they mean
 // the same whatever directory the program or the provider runs in.
 func (s *Stack) Absolutize(root string) {
 	abs := func(p *string) {
@@ -167,6 +168,12 @@ func (s *Stack) Absolutize(root string) {
 	if eg := s.Args.EnvoyGateway; eg != nil {
 		abs(&eg.ChartDir)
 		abs(&eg.GatewayAPICRDs)
+	}
+	if e := s.Args.EKS; e != nil && e.Controller != nil {
+		abs(&e.Controller.ChartDir)
+		for i := range e.Controller.CRDs {
+			abs(&e.Controller.CRDs[i])
+		}
 	}
 }
 

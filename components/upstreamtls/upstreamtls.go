@@ -9,6 +9,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/upstream-tls/upstream-tls/components/eks"
 	"github.com/upstream-tls/upstream-tls/components/envoygateway"
 	"github.com/upstream-tls/upstream-tls/components/gateway"
 	"github.com/upstream-tls/upstream-tls/components/kubeobject"
@@ -49,6 +50,11 @@ type UpstreamTls struct {
 	GatewayNamespace pulumi.StringOutput `pulumi:"gatewayNamespace"`
 	// BackendAPIEnabled reports whether Envoy Gateway's Backend API is on.
 	BackendAPIEnabled pulumi.BoolOutput `pulumi:"backendApiEnabled"`
+	// NLBTargets reports, when the EKS path is on, every NLB target: listener, target group
+	// protocol and what the NLB-to-pod hop guarantees (encrypted, never verified). Empty otherwise.
+	NLBTargets pulumi.MapArrayOutput `pulumi:"nlbTargets"`
+	// NLBAddress is the NLB's DNS name once LBC has provisioned it; empty otherwise.
+	NLBAddress pulumi.StringOutput `pulumi:"nlbAddress"`
 
 	// Plan is the validated plan the component applied.
 	Plan *plan.Plan `pulumi:"-"`
@@ -107,6 +113,21 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			"objects":  pulumi.ToStringArray(objects),
 		})
 	}
+	c.NLBTargets = pulumi.MapArray{}.ToMapArrayOutput()
+	c.NLBAddress = pulumi.String("").ToStringOutput()
+	if p.EKS != nil {
+		deps := append([]pulumi.Resource(nil), namespaces...)
+		if eg.GatewayAPICRDs != nil {
+			deps = append(deps, eg.GatewayAPICRDs)
+		}
+		// One owner for the Gateway API CRDs: the Envoy Gateway component installs them.
+		e, err := eks.New(ctx, name+"-eks", &eks.Args{EKS: p.EKS, DependsOn: deps}, parent)
+		if err != nil {
+			return nil, err
+		}
+		c.NLBTargets = e.Targets
+		c.NLBAddress = e.GatewayAddress
+	}
 	c.Backends = statuses.ToMapArrayOutput()
 	c.Posture = pulumi.String(p.Posture()).ToStringOutput()
 	c.GatewayName = gw.Name
@@ -115,6 +136,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"backends": c.Backends, "posture": c.Posture, "gatewayName": c.GatewayName,
 		"gatewayNamespace": c.GatewayNamespace, "backendApiEnabled": c.BackendAPIEnabled,
+		"nlbTargets": c.NLBTargets, "nlbAddress": c.NLBAddress,
 	}); err != nil {
 		return nil, err
 	}
