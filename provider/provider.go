@@ -24,8 +24,8 @@ func New() (p.Provider, error) {
 	return infer.NewProviderBuilder().
 		WithNamespace("upstream-tls").
 		WithDisplayName("upstream-tls").
-		WithDescription("Gateway-to-backend (upstream) TLS on Envoy Gateway: BackendTLSPolicy with system or custom CAs, or an Envoy Gateway Backend for self-signed backends.").
-		WithModuleMap(map[tokens.ModuleName]tokens.ModuleName{"provider": "index", "upstreamtls": "index"}).
+		WithDescription("Gateway-to-backend (upstream) TLS on Envoy Gateway: BackendTLSPolicy with system or custom CAs, or an Envoy Gateway Backend for self-signed backends; on EKS, an AWS Load Balancer Controller NLB that speaks TLS to the pods.").
+		WithModuleMap(map[tokens.ModuleName]tokens.ModuleName{"provider": "index", "upstreamtls": "index", "plan": "index"}).
 		WithResources(infer.Resource(&CertificateBundle{})).
 		WithComponents(infer.ComponentF(newUpstreamTls)).
 		Build()

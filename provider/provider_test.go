@@ -80,9 +80,46 @@ func TestSchema(t *testing.T) {
 	if !ok || !comp.IsComponent {
 		t.Fatal("schema lacks the UpstreamTls component")
 	}
-	for _, in := range []string{"environment", "backends", "gateway", "envoyGateway", "allowInsecureBackends"} {
+	for _, in := range []string{"environment", "backends", "gateway", "envoyGateway", "allowInsecureBackends", "eks"} {
 		if _, ok := comp.InputProperties[in]; !ok {
 			t.Errorf("UpstreamTls lacks input %s", in)
+		}
+	}
+	if _, ok := comp.Properties["-"]; ok {
+		t.Error(`the component has a property named "-": a Go field tagged pulumi:"-" leaked into the schema`)
+	}
+	for _, out := range []string{"nlbTargets", "nlbAddress", "posture", "backends"} {
+		if _, ok := comp.Properties[out]; !ok {
+			t.Errorf("UpstreamTls lacks output %s", out)
+		}
+	}
+	// The EKS inputs reach every SDK: the nested types carry the fields users set.
+	var full struct {
+		Types map[string]struct {
+			Properties map[string]any `json:"properties"`
+		} `json:"types"`
+	}
+	if err := json.Unmarshal([]byte(resp.Schema), &full); err != nil {
+		t.Fatal(err)
+	}
+	for typ, fields := range map[string][]string{
+		"upstream-tls:index:EKSArgs":         {"enabled", "clusterName", "identity", "controller", "gateway", "targets"},
+		"upstream-tls:index:NLBListenerArgs": {"certificateArn", "protocol", "port"},
+		"upstream-tls:index:TargetGroupArgs": {"protocol", "targetType", "healthCheck", "namespace"},
+	} {
+		tt, ok := full.Types[typ]
+		if !ok {
+			var names []string
+			for n := range full.Types {
+				names = append(names, n)
+			}
+			t.Errorf("schema lacks type %s (types: %v)", typ, names)
+			continue
+		}
+		for _, f := range fields {
+			if _, ok := tt.Properties[f]; !ok {
+				t.Errorf("%s lacks property %s", typ, f)
+			}
 		}
 	}
 }

@@ -69,45 +69,14 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	wrap := func(err error) error { return fmt.Errorf("eks %q: %w", name, err) }
 
 	// IAM: the role the controller assumes, its policy, and the binding to the service account.
-	role, err := iam.NewRole(ctx, name+"-controller", &iam.RoleArgs{
-		Name:             pulumi.String(ep.IAM.RoleName),
-		AssumeRolePolicy: pulumi.String(ep.IAM.TrustPolicy),
-		Description:      pulumi.String("AWS Load Balancer Controller of EKS cluster " + ep.ClusterName + " (upstream-tls)"),
-	}, parent)
-	if err != nil {
-		return nil, wrap(err)
-	}
+	roleArn := pulumi.String(ep.IAM.RoleARN).ToStringOutput()
 	policyArn := pulumi.String(ep.IAM.PolicyARN).ToStringOutput()
-	if ep.IAM.PolicyARN == "" {
-		policy, err := iam.NewPolicy(ctx, name+"-controller", &iam.PolicyArgs{
-			Name:        pulumi.String(ep.IAM.PolicyName),
-			Policy:      pulumi.String(ep.IAM.PolicyDocument),
-			Description: pulumi.String("Permissions the AWS Load Balancer Controller documents (upstream-tls)"),
-		}, parent)
-		if err != nil {
+	var identity []pulumi.Resource
+	if ep.IAM.Create {
+		var err error
+		if roleArn, policyArn, identity, err = grant(ctx, name, ep, parent); err != nil {
 			return nil, wrap(err)
 		}
-		policyArn = policy.Arn
-	}
-	attachment, err := iam.NewRolePolicyAttachment(ctx, name+"-controller", &iam.RolePolicyAttachmentArgs{
-		Role:      role.Name,
-		PolicyArn: policyArn,
-	}, parent)
-	if err != nil {
-		return nil, wrap(err)
-	}
-	identity := []pulumi.Resource{attachment}
-	if ep.IAM.Mode == plan.IdentityPodIdentity {
-		assoc, err := eks.NewPodIdentityAssociation(ctx, name+"-controller", &eks.PodIdentityAssociationArgs{
-			ClusterName:    pulumi.String(ep.ClusterName),
-			Namespace:      pulumi.String(ep.IAM.Namespace),
-			ServiceAccount: pulumi.String(ep.IAM.ServiceAccount),
-			RoleArn:        role.Arn,
-		}, parent)
-		if err != nil {
-			return nil, wrap(err)
-		}
-		identity = append(identity, assoc)
 	}
 
 	// CRDs before the controller: it probes for the Gateway API and its own CRDs at start.
@@ -133,7 +102,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		if err != nil {
 			return nil, wrap(err)
 		}
-		values, err := kubeobject.Input(ep.Release.Values, certs, map[string]pulumi.Input{plan.ComputedRoleARN: role.Arn})
+		values, err := kubeobject.Input(ep.Release.Values, certs, map[string]pulumi.Input{plan.ComputedRoleARN: roleArn})
 		if err != nil {
 			return nil, wrap(fmt.Errorf("chart values: %w", err))
 		}
@@ -177,7 +146,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		targets = append(targets, TargetStatus(t, keys))
 	}
 
-	c.RoleArn = role.Arn
+	c.RoleArn = roleArn
 	c.PolicyArn = policyArn
 	c.GatewayAddress = address
 	c.Targets = targets.ToMapArrayOutput()
@@ -187,6 +156,53 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 	return c, nil
+}
+
+// grant creates the controller's IAM role (trusting Pod Identity or the cluster's OIDC
+// provider), its policy unless an existing one is given, the attachment, and in mode
+// podIdentity the association with the controller's service account.
+func grant(ctx *pulumi.Context, name string, ep *plan.EKSPlan, parent pulumi.ResourceOption) (roleArn, policyArn pulumi.StringOutput, identity []pulumi.Resource, err error) {
+	role, err := iam.NewRole(ctx, name+"-controller", &iam.RoleArgs{
+		Name:             pulumi.String(ep.IAM.RoleName),
+		AssumeRolePolicy: pulumi.String(ep.IAM.TrustPolicy),
+		Description:      pulumi.String("AWS Load Balancer Controller of EKS cluster " + ep.ClusterName + " (upstream-tls)"),
+	}, parent)
+	if err != nil {
+		return roleArn, policyArn, nil, err
+	}
+	policyArn = pulumi.String(ep.IAM.PolicyARN).ToStringOutput()
+	if ep.IAM.PolicyARN == "" {
+		policy, err := iam.NewPolicy(ctx, name+"-controller", &iam.PolicyArgs{
+			Name:        pulumi.String(ep.IAM.PolicyName),
+			Policy:      pulumi.String(ep.IAM.PolicyDocument),
+			Description: pulumi.String("Permissions the AWS Load Balancer Controller documents (upstream-tls)"),
+		}, parent)
+		if err != nil {
+			return roleArn, policyArn, nil, err
+		}
+		policyArn = policy.Arn
+	}
+	attachment, err := iam.NewRolePolicyAttachment(ctx, name+"-controller", &iam.RolePolicyAttachmentArgs{
+		Role:      role.Name,
+		PolicyArn: policyArn,
+	}, parent)
+	if err != nil {
+		return roleArn, policyArn, nil, err
+	}
+	identity = []pulumi.Resource{attachment}
+	if ep.IAM.Mode == plan.IdentityPodIdentity {
+		assoc, err := eks.NewPodIdentityAssociation(ctx, name+"-controller", &eks.PodIdentityAssociationArgs{
+			ClusterName:    pulumi.String(ep.ClusterName),
+			Namespace:      pulumi.String(ep.IAM.Namespace),
+			ServiceAccount: pulumi.String(ep.IAM.ServiceAccount),
+			RoleArn:        role.Arn,
+		}, parent)
+		if err != nil {
+			return roleArn, policyArn, nil, err
+		}
+		identity = append(identity, assoc)
+	}
+	return role.Arn, policyArn, identity, nil
 }
 
 // TargetStatus is the output reported for one target.

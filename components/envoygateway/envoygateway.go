@@ -31,9 +31,8 @@ type EnvoyGateway struct {
 	// BackendAPIEnabled reports whether Envoy Gateway's Backend API is on.
 	BackendAPIEnabled pulumi.BoolOutput `pulumi:"backendApiEnabled"`
 
-	// GatewayAPICRDs is the resource that installed the Gateway API CRDs; nil when they are
-	// managed elsewhere. Other components that need the CRDs (the EKS path) depend on it.
-	GatewayAPICRDs pulumi.Resource `pulumi:"-"`
+	// gatewayAPICRDs installed the Gateway API CRDs; nil when they are managed elsewhere.
+	gatewayAPICRDs pulumi.Resource
 }
 
 // New installs Envoy Gateway as planned.
@@ -55,7 +54,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			return nil, fmt.Errorf("envoygateway %q: Gateway API CRDs: %w", name, err)
 		}
 		deps = append(deps, crds)
-		c.GatewayAPICRDs = crds
+		c.gatewayAPICRDs = crds
 	}
 	for _, r := range in.Releases {
 		chart, err := install.Chart(ctx, name+"-"+r.Name, r, pulumi.ToMap(r.Values), parent, pulumi.DependsOn(deps))
@@ -78,3 +77,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	return c, nil
 }
+
+// GatewayAPICRDs returns the resource that installed the Gateway API CRDs, or nil when they are
+// managed elsewhere. Components that need the CRDs (the EKS path) depend on it.
+func (c *EnvoyGateway) GatewayAPICRDs() pulumi.Resource { return c.gatewayAPICRDs }

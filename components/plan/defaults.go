@@ -84,7 +84,7 @@ func eksDefaults(e *EKSArgs, gw *GatewayArgs) *EKSArgs {
 	out := clone(e)
 	out.Identity = clone(out.Identity)
 	setDefault(&out.Identity.Mode, IdentityPodIdentity)
-	if out.ClusterName != "" {
+	if out.ClusterName != "" && out.Identity.Mode != IdentityExisting {
 		setDefault(&out.Identity.RoleName, out.ClusterName+"-aws-load-balancer-controller")
 	}
 	out.Controller = clone(out.Controller)

@@ -55,6 +55,9 @@ const (
 	// IdentityIRSA binds the role through IAM Roles for Service Accounts (the cluster's OIDC
 	// provider).
 	IdentityIRSA = "irsa"
+	// IdentityExisting creates no AWS resources: the controller's permissions are managed
+	// elsewhere (an existing Pod Identity association, or an IRSA role given as RoleARN).
+	IdentityExisting = "existing"
 )
 
 // EKSArgs is the EKS path: the AWS Load Balancer Controller and an NLB Gateway that speaks TLS
@@ -81,7 +84,8 @@ type EKSArgs struct {
 
 // EKSIdentityArgs is the controller's IAM role and how it is bound to the service account.
 type EKSIdentityArgs struct {
-	// Mode is podIdentity (default; needs the EKS Pod Identity Agent add-on) or irsa.
+	// Mode is podIdentity (default; needs the EKS Pod Identity Agent add-on), irsa, or
+	// existing (no AWS resources; the permissions are managed elsewhere).
 	Mode string `json:"mode,omitempty" pulumi:"mode,optional"`
 	// OIDCProviderARN is the cluster's IAM OIDC provider, required for irsa, for example
 	// arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE.
@@ -91,6 +95,9 @@ type EKSIdentityArgs struct {
 	// PolicyARN attaches an existing IAM policy instead of creating one from the controller's
 	// documented policy.
 	PolicyARN string `json:"policyArn,omitempty" pulumi:"policyArn,optional"`
+	// RoleARN is, in mode existing, an IRSA role to annotate the service account with.
+	// Leave it empty when an existing Pod Identity association grants the permissions.
+	RoleARN string `json:"roleArn,omitempty" pulumi:"roleArn,optional"`
 }
 
 // LBCArgs configures the AWS Load Balancer Controller installation.
@@ -239,12 +246,16 @@ type EKSPlan struct {
 
 // IAMPlan is the controller's IAM role, its policy and its binding to the service account.
 type IAMPlan struct {
-	// Mode is podIdentity or irsa.
+	// Mode is podIdentity, irsa or existing.
 	Mode string `json:"mode"`
+	// Create is false in mode existing: no AWS resource is created.
+	Create bool `json:"create"`
 	// RoleName of the role created.
-	RoleName string `json:"roleName"`
+	RoleName string `json:"roleName,omitempty"`
+	// RoleARN is the existing role of mode existing, if any.
+	RoleARN string `json:"roleArn,omitempty"`
 	// TrustPolicy is the role's assume-role policy document (JSON).
-	TrustPolicy string `json:"trustPolicy"`
+	TrustPolicy string `json:"trustPolicy,omitempty"`
 	// PolicyName of the policy created; empty when PolicyARN is given.
 	PolicyName string `json:"policyName,omitempty"`
 	// PolicyDocument is the controller's documented policy (JSON); empty when PolicyARN is given.

@@ -46,8 +46,11 @@ func planEKS(a *Args) (*EKSPlan, error) {
 		}
 		ep.Certificates = append(ep.Certificates, cert)
 		sa := map[string]any{"create": true, "name": c.ServiceAccount}
-		if iam.Mode == IdentityIRSA {
+		switch {
+		case iam.Mode == IdentityIRSA:
 			sa["annotations"] = map[string]any{RoleARNAnnotation: ComputedRoleARN}
+		case iam.Mode == IdentityExisting && iam.RoleARN != "":
+			sa["annotations"] = map[string]any{RoleARNAnnotation: iam.RoleARN}
 		}
 		values := map[string]any{
 			"clusterName":    e.ClusterName,
@@ -246,7 +249,10 @@ func int32Ptr(v int) *int32 {
 // unless an existing one is given.
 func planIAM(e *EKSArgs) (IAMPlan, error) {
 	id, c := e.Identity, e.Controller
-	ip := IAMPlan{Mode: id.Mode, RoleName: id.RoleName, Namespace: c.Namespace, ServiceAccount: c.ServiceAccount}
+	if id.Mode == IdentityExisting {
+		return IAMPlan{Mode: id.Mode, RoleARN: id.RoleARN, Namespace: c.Namespace, ServiceAccount: c.ServiceAccount}, nil
+	}
+	ip := IAMPlan{Mode: id.Mode, Create: true, RoleName: id.RoleName, Namespace: c.Namespace, ServiceAccount: c.ServiceAccount}
 	var statement map[string]any
 	switch id.Mode {
 	case IdentityIRSA:

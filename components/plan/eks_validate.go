@@ -12,6 +12,7 @@ var (
 	clusterNameRE = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$`)
 	acmARNRE      = regexp.MustCompile(`^arn:aws(-[a-z]+)*:acm:[a-z]{2}(-[a-z]+)+-\d:\d{12}:certificate/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 	oidcARNRE     = regexp.MustCompile(`^arn:aws(-[a-z]+)*:iam::\d{12}:oidc-provider/[a-z0-9.-]+(/[A-Za-z0-9._-]+)*$`)
+	roleARNRE     = regexp.MustCompile(`^arn:aws(-[a-z]+)*:iam::\d{12}:role/[\w+=,.@/-]{1,64}$`)
 	policyARNRE   = regexp.MustCompile(`^arn:aws(-[a-z]+)*:iam::(\d{12}|aws):policy/[\w+=,.@/-]{1,128}$`)
 	roleNameRE    = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
 	regionRE      = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
@@ -86,10 +87,20 @@ func validateEKS(p *problems, a *Args) {
 		case !oidcARNRE.MatchString(id.OIDCProviderARN):
 			p.add("eks.identity.oidcProviderArn", fmt.Sprintf("%q is not an IAM OIDC provider ARN", id.OIDCProviderARN), "use arn:aws:iam::<account>:oidc-provider/oidc.eks.<region>.amazonaws.com/id/<id>")
 		}
+	case IdentityExisting:
+		if id.OIDCProviderARN != "" || id.PolicyARN != "" {
+			p.add("eks.identity.mode", "is existing, so no role is created and oidcProviderArn and policyArn would be ignored", "remove them, or use mode podIdentity or irsa to create the role")
+		}
+		if id.RoleARN != "" && !roleARNRE.MatchString(id.RoleARN) {
+			p.add("eks.identity.roleArn", fmt.Sprintf("%q is not an IAM role ARN", id.RoleARN), "use arn:aws:iam::<account>:role/<name>, or remove it when a Pod Identity association grants the permissions")
+		}
 	default:
-		p.add("eks.identity.mode", fmt.Sprintf("unknown identity mode %q", id.Mode), "use podIdentity or irsa")
+		p.add("eks.identity.mode", fmt.Sprintf("unknown identity mode %q", id.Mode), "use podIdentity, irsa or existing")
 	}
-	if id.RoleName != "" && !roleNameRE.MatchString(id.RoleName) {
+	if id.RoleARN != "" && id.Mode != IdentityExisting {
+		p.add("eks.identity.roleArn", fmt.Sprintf("is set, but identity.mode %s creates its own role", id.Mode), "remove it, or set identity.mode: existing to use that role")
+	}
+	if id.Mode != IdentityExisting && id.RoleName != "" && !roleNameRE.MatchString(id.RoleName) {
 		p.add("eks.identity.roleName", fmt.Sprintf("%q is not a valid IAM role name (at most 64 of letters, digits and +=,.@_-)", id.RoleName), "set eks.identity.roleName to a shorter name")
 	}
 	if id.PolicyARN != "" && !policyARNRE.MatchString(id.PolicyARN) {

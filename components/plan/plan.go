@@ -192,8 +192,14 @@ func ObjectKey(o Object) string {
 	return fmt.Sprintf("%s/%s/%s", o.GroupVersionKind().Kind, o.GetNamespace(), o.GetName())
 }
 
-// AllObjects lists every planned object in apply order.
+// AllObjects lists every planned object in apply order: the Envoy Gateway path, then the EKS path.
 func (p *Plan) AllObjects() []Object {
+	return append(p.EnvoyGatewayObjects(), p.EKSObjects()...)
+}
+
+// EnvoyGatewayObjects lists the namespaces and the objects of the Envoy Gateway path, in apply
+// order: what Envoy Gateway's translator sees.
+func (p *Plan) EnvoyGatewayObjects() []Object {
 	var out []Object
 	out = append(out, p.Namespaces...)
 	if p.Install.GatewayClass != nil {
@@ -203,12 +209,19 @@ func (p *Plan) AllObjects() []Object {
 	for _, b := range p.Backends {
 		out = append(out, b.Objects...)
 	}
-	if p.EKS != nil {
-		out = append(out, p.EKS.GatewayClass)
-		out = append(out, p.EKS.Objects...)
-		for _, t := range p.EKS.Targets {
-			out = append(out, t.Objects...)
-		}
+	return out
+}
+
+// EKSObjects lists the objects of the EKS path (GatewayClass, LoadBalancerConfiguration,
+// Gateway, then each target's objects); none when the path is off.
+func (p *Plan) EKSObjects() []Object {
+	if p.EKS == nil {
+		return nil
+	}
+	out := []Object{p.EKS.GatewayClass}
+	out = append(out, p.EKS.Objects...)
+	for _, t := range p.EKS.Targets {
+		out = append(out, t.Objects...)
 	}
 	return out
 }

@@ -28,9 +28,10 @@ const (
 	KeyEnvoyGateway          = "envoyGateway"
 	KeyGateway               = "gateway"
 	KeyBackends              = "backends"
+	KeyEKS                   = "eks"
 )
 
-var knownKeys = []string{KeyEnvironment, KeyRenderDir, KeyAllowInsecureBackends, KeyEnvoyGateway, KeyGateway, KeyBackends}
+var knownKeys = []string{KeyEnvironment, KeyRenderDir, KeyAllowInsecureBackends, KeyEnvoyGateway, KeyGateway, KeyBackends, KeyEKS}
 
 // Stack is a decoded stack configuration.
 type Stack struct {
@@ -69,6 +70,7 @@ func Decode(lookup Lookup) (Stack, error) {
 		{KeyEnvoyGateway, &s.Args.EnvoyGateway, "an object"},
 		{KeyGateway, &s.Args.Gateway, "an object"},
 		{KeyBackends, &s.Args.Backends, "a list of backends"},
+		{KeyEKS, &s.Args.EKS, "an object"},
 	} {
 		v, ok := lookup(k.key)
 		if !ok {

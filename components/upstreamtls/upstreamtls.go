@@ -56,9 +56,12 @@ type UpstreamTls struct {
 	// NLBAddress is the NLB's DNS name once LBC has provisioned it; empty otherwise.
 	NLBAddress pulumi.StringOutput `pulumi:"nlbAddress"`
 
-	// Plan is the validated plan the component applied.
-	Plan *plan.Plan `pulumi:"-"`
+	// plan is the validated plan the component applied (unexported: not a Pulumi property).
+	plan *plan.Plan
 }
+
+// Plan returns the validated plan the component applied.
+func (c *UpstreamTls) Plan() *plan.Plan { return c.plan }
 
 // New validates args, then registers the component and its children. On invalid input it
 // returns the plan's *plan.ValidationError and registers nothing.
@@ -70,7 +73,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, err
 	}
-	c := &UpstreamTls{Plan: p}
+	c := &UpstreamTls{plan: p}
 	if err := ctx.RegisterComponentResource(Token, name, c, opts...); err != nil {
 		return nil, err
 	}
@@ -117,8 +120,8 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	c.NLBAddress = pulumi.String("").ToStringOutput()
 	if p.EKS != nil {
 		deps := append([]pulumi.Resource(nil), namespaces...)
-		if eg.GatewayAPICRDs != nil {
-			deps = append(deps, eg.GatewayAPICRDs)
+		if crds := eg.GatewayAPICRDs(); crds != nil {
+			deps = append(deps, crds)
 		}
 		// One owner for the Gateway API CRDs: the Envoy Gateway component installs them.
 		e, err := eks.New(ctx, name+"-eks", &eks.Args{EKS: p.EKS, DependsOn: deps}, parent)

@@ -119,6 +119,21 @@ func devArgs() plan.Args {
 	}
 }
 
+// eksArgs is devArgs with the EKS path on: the NLB re-encrypts to internal-api.
+func eksArgs() plan.Args {
+	a := devArgs()
+	a.EKS = &plan.EKSArgs{
+		Enabled:     true,
+		ClusterName: "dev",
+		Gateway: &plan.NLBGatewayArgs{Listeners: []plan.NLBListenerArgs{{
+			Name: "tls", Port: 443, Hostname: "internal.example.com",
+			CertificateARN: "arn:aws:acm:eu-west-1:111122223333:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789",
+		}}},
+		Targets: []plan.NLBTargetArgs{{Backend: "internal-api"}},
+	}
+	return a
+}
+
 func run(t *testing.T, a plan.Args) (*mocks, *upstreamtls.UpstreamTls, error) {
 	t.Helper()
 	m := &mocks{}
@@ -134,11 +149,16 @@ func run(t *testing.T, a plan.Args) (*mocks, *upstreamtls.UpstreamTls, error) {
 // TestRegistersThePlan: every planned object is registered under its Kubernetes type token with
 // exactly the fields `make render` writes, placeholders replaced by the certificate outputs.
 func TestRegistersThePlan(t *testing.T) {
-	m, c, err := run(t, devArgs())
+	t.Run("dev", func(t *testing.T) { checkRegistersThePlan(t, devArgs()) })
+	t.Run("with EKS", func(t *testing.T) { checkRegistersThePlan(t, eksArgs()) })
+}
+
+func checkRegistersThePlan(t *testing.T, a plan.Args) {
+	m, c, err := run(t, a)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := c.Plan
+	p := c.Plan()
 	certs := map[string]*registered{}
 	for _, req := range p.AllCertificates() {
 		r := m.find(certificate.Token, req.Name)
@@ -262,7 +282,7 @@ func TestGeneratedCAVerifiesServingCertificate(t *testing.T) {
 	}
 	caPEM := ca.(map[string]any)["ca.crt"].(string)
 	certPEM := sd.(map[string]any)["tls.crt"].(string)
-	if err := pki.Verify(caPEM, certPEM, c.Plan.Backends[1].Hostname, time.Now()); err != nil {
+	if err := pki.Verify(caPEM, certPEM, c.Plan().Backends[1].Hostname, time.Now()); err != nil {
 		t.Errorf("the CA ConfigMap does not verify the serving certificate: %v", err)
 	}
 	key := m.find(certificate.Token, "backend-internal-api")
@@ -312,6 +332,65 @@ func TestBadInputRegistersNothing(t *testing.T) {
 	m, _, err := run(t, a)
 	if err == nil || !strings.Contains(err.Error(), "backends[2].tls.mode") || !strings.Contains(err.Error(), "production") {
 		t.Fatalf("error = %v, want the production guardrail on backends[2].tls.mode", err)
+	}
+	if len(m.all) != 0 {
+		t.Errorf("%d resources registered despite invalid input, first %s %s", len(m.all), m.all[0].Type, m.all[0].Name)
+	}
+}
+
+// TestEKS: the EKS path hangs under its own EksNlb component, the Gateway API CRDs are installed
+// once (by the Envoy Gateway component, one owner) and the NLB waits for them, and the component
+// reports every NLB target as unverified.
+func TestEKS(t *testing.T) {
+	var targets []map[string]any
+	m := &mocks{}
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		a := eksArgs()
+		c, err := upstreamtls.New(ctx, "env", &a)
+		if err != nil {
+			return err
+		}
+		c.NLBTargets.ApplyT(func(v []map[string]any) int { targets = v; return 0 })
+		return nil
+	}, pulumi.WithMocks("upstream-tls", "test", m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gatewayAPICRDs []string
+	for _, r := range m.all {
+		if r.Type == "kubernetes:yaml/v2:ConfigGroup" && strings.Contains(r.Name, "gateway-api") {
+			gatewayAPICRDs = append(gatewayAPICRDs, r.Name)
+		}
+	}
+	if len(gatewayAPICRDs) != 1 {
+		t.Errorf("Gateway API CRDs installed %d times (%v), want once", len(gatewayAPICRDs), gatewayAPICRDs)
+	}
+	for _, name := range []string{"tlsroute-gateway-nlb-internal-api", "targetgroupconfiguration-apps-internal-api-nlb", "gatewayclass-aws-nlb", "env-eks-aws-load-balancer-controller"} {
+		var r *registered
+		for i := range m.all {
+			if m.all[i].Name == name {
+				r = &m.all[i]
+			}
+		}
+		if r == nil {
+			t.Errorf("%s not registered", name)
+		} else if !strings.Contains(r.Parent, "$upstream-tls:index:EksNlb::") {
+			t.Errorf("%s parent = %q, want the EksNlb component", name, r.Parent)
+		}
+	}
+	if len(targets) != 1 || targets[0]["name"] != "internal-api" || targets[0]["verified"] != false {
+		t.Errorf("nlbTargets = %v", targets)
+	}
+}
+
+// TestBadEKSInputRegistersNothing: an invalid EKS input fails before anything, AWS or
+// Kubernetes, is registered.
+func TestBadEKSInputRegistersNothing(t *testing.T) {
+	a := eksArgs()
+	a.EKS.Targets[0].TargetGroup = &plan.TargetGroupArgs{HealthCheck: &plan.HealthCheckArgs{Protocol: "TLS"}}
+	m, _, err := run(t, a)
+	if err == nil || !strings.Contains(err.Error(), "eks.targets[0].targetGroup.healthCheck.protocol") {
+		t.Fatalf("error = %v, want the health-check protocol problem", err)
 	}
 	if len(m.all) != 0 {
 		t.Errorf("%d resources registered despite invalid input, first %s %s", len(m.all), m.all[0].Type, m.all[0].Name)

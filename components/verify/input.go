@@ -39,7 +39,8 @@ type Input struct {
 	EnableBackend bool
 }
 
-// BuildInput renders every translated object of p (see translatedKinds) as one YAML stream.
+// BuildInput renders every translated object of p's Envoy Gateway path (see translatedKinds) as
+// one YAML stream; the EKS path is AWS Load Balancer Controller's and is left out.
 // Each plan certificate gets one freshly generated bundle, and every Computed placeholder is
 // replaced by the matching field of its certificate's bundle, so caCert, cert and key of one
 // certificate always belong together. Secret stringData is folded into data, as the API server
@@ -55,7 +56,8 @@ func BuildInput(p *plan.Plan, now time.Time) (*Input, error) {
 	}
 	var docs []string
 	services := 0
-	for _, o := range p.AllObjects() {
+	// Only the Envoy Gateway path: the translator would claim the NLB Gateway too.
+	for _, o := range p.EnvoyGatewayObjects() {
 		kind := o.GroupVersionKind().Kind
 		if !translatedKinds[kind] {
 			continue

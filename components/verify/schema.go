@@ -13,8 +13,9 @@ import (
 )
 
 // SchemaTools locates the schema validator and the pinned CRDs, building or preparing them
-// when missing: kubectl-validate through scripts/tools.sh, the Gateway API and Envoy Gateway
-// CRDs through scripts/offline-inputs.sh into dest (from the pinned Go modules).
+// when missing: kubectl-validate through scripts/tools.sh, the Gateway API, Envoy Gateway and
+// AWS Load Balancer Controller CRDs through scripts/offline-inputs.sh into dest (from the pinned
+// Go modules).
 func SchemaTools(ctx context.Context, repoRoot, dest string) (validator string, crdDirs []string, err error) {
 	tools := exec.CommandContext(ctx, "bash", filepath.Join(repoRoot, "scripts", "tools.sh"), "kubectl-validate")
 	tools.Stderr = os.Stderr
@@ -29,7 +30,7 @@ func SchemaTools(ctx context.Context, repoRoot, dest string) (validator string, 
 	if err := inputs.Run(); err != nil {
 		return "", nil, fmt.Errorf("scripts/offline-inputs.sh: %w", err)
 	}
-	return validator, []string{filepath.Join(dest, "gateway-api-crds"), filepath.Join(dest, "envoy-gateway-crds")}, nil
+	return validator, []string{filepath.Join(dest, "gateway-api-crds"), filepath.Join(dest, "envoy-gateway-crds"), filepath.Join(dest, "lbc-crds")}, nil
 }
 
 // ValidateSchema runs kubectl-validate on objs against crdDirs (CRD schemas with their CEL

@@ -1,5 +1,5 @@
 // Package schema_test validates every rendered object against the pinned CRDs (Gateway API
-// v1.6.3 standard channel, Envoy Gateway v1.9.1), CEL rules (x-kubernetes-validations) included,
+// v1.6.3 standard channel, Envoy Gateway v1.9.1, AWS Load Balancer Controller v3.5.0), CEL rules (x-kubernetes-validations) included,
 // and against the Kubernetes core schemas, with the real kubectl-validate built by
 // scripts/tools.sh.
 package schema_test
@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	egv1a1 "github.com/envoyproxy/gateway/api/v1alpha1"
+	"github.com/upstream-tls/upstream-tls/components/lbcapi"
 	"github.com/upstream-tls/upstream-tls/components/plan"
 	"github.com/upstream-tls/upstream-tls/components/stackconfig"
 	"github.com/upstream-tls/upstream-tls/components/verify"
@@ -86,17 +87,15 @@ func TestEveryRenderedObjectIsValid(t *testing.T) {
 	}
 }
 
-// TestViolationsAreCaught: the validator really enforces the CEL rules that guard upstream TLS.
+// TestViolationsAreCaught: the validator really enforces the CEL rules that guard upstream TLS,
+// and the LBC CRDs' schemas the EKS path relies on.
 func TestViolationsAreCaught(t *testing.T) {
-	st, err := stackconfig.FromFile(filepath.Join(repoRoot(), "Pulumi.dev.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	system := gwapiv1.WellKnownCACertificatesSystem
 	for _, tc := range []struct {
 		name   string
 		mutate func(o plan.Object) bool
 		want   string
+		stack  string // default Pulumi.dev.yaml
 	}{
 		{"policy with both a CA ref and the system CAs", func(o plan.Object) bool {
 			btp, ok := o.(*gwapiv1.BackendTLSPolicy)
@@ -105,23 +104,60 @@ func TestViolationsAreCaught(t *testing.T) {
 				return true
 			}
 			return false
-		}, "must not contain both CACertificateRefs and WellKnownCACertificates"},
+		}, "must not contain both CACertificateRefs and WellKnownCACertificates", ""},
 		{"insecure Backend that also trusts the system CAs", func(o plan.Object) bool {
 			b, ok := o.(*egv1a1.Backend)
 			if ok {
 				b.Spec.TLS.WellKnownCACertificates = &system
 			}
 			return ok
-		}, "must not contain either CACertificateRefs or WellKnownCACertificates when InsecureSkipVerify is enabled"},
+		}, "must not contain either CACertificateRefs or WellKnownCACertificates when InsecureSkipVerify is enabled", ""},
 		{"policy hostname with upper case", func(o plan.Object) bool {
 			btp, ok := o.(*gwapiv1.BackendTLSPolicy)
 			if ok {
 				btp.Spec.Validation.Hostname = "Public-API.example.com"
 			}
 			return ok
-		}, "spec.validation.hostname"},
+		}, "spec.validation.hostname", ""},
+		{"TLS health check on a target group", func(o plan.Object) bool {
+			tgc, ok := o.(*lbcapi.TargetGroupConfiguration)
+			if ok {
+				tgc.Spec.DefaultConfiguration.HealthCheckConfig.HealthCheckProtocol = "TLS"
+			}
+			return ok
+		}, `healthCheckProtocol: Unsupported value: "TLS"`, "Pulumi.eks.yaml"},
+		{"target group protocol in lower case", func(o plan.Object) bool {
+			tgc, ok := o.(*lbcapi.TargetGroupConfiguration)
+			if ok {
+				tgc.Spec.DefaultConfiguration.Protocol = "tls"
+			}
+			return ok
+		}, "spec.defaultConfiguration.protocol", "Pulumi.eks.yaml"},
+		{"TLS listener with neither certificateRefs nor options", func(o plan.Object) bool {
+			gw, ok := o.(*gwapiv1.Gateway)
+			if ok && gw.Spec.Listeners[0].Protocol == gwapiv1.TLSProtocolType {
+				gw.Spec.Listeners[0].TLS.Options = nil
+				return true
+			}
+			return false
+		}, "certificateRefs or options must be specified when mode is Terminate", "Pulumi.eks.yaml"},
+		{"listener configuration with a malformed protocolPort", func(o plan.Object) bool {
+			lbc, ok := o.(*lbcapi.LoadBalancerConfiguration)
+			if ok {
+				lbc.Spec.ListenerConfigurations[0].ProtocolPort = "TLS-443"
+			}
+			return ok
+		}, "protocolPort", "Pulumi.eks.yaml"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			stack := tc.stack
+			if stack == "" {
+				stack = "Pulumi.dev.yaml"
+			}
+			st, err := stackconfig.FromFile(filepath.Join(repoRoot(), stack))
+			if err != nil {
+				t.Fatal(err)
+			}
 			p, err := plan.Build(st.Args)
 			if err != nil {
 				t.Fatal(err)
@@ -134,7 +170,7 @@ func TestViolationsAreCaught(t *testing.T) {
 				}
 			}
 			if !mutated {
-				t.Fatal("no object to mutate in the dev plan")
+				t.Fatalf("no object to mutate in the %s plan", stack)
 			}
 			out, err := validate(t, p.AllObjects())
 			if err == nil {
