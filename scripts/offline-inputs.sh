@@ -9,7 +9,13 @@
 #   <dest>/envoy-gateway-crds/                                     Envoy Gateway's CRDs (Helm
 #       template guards stripped), for schema validation;
 #   <dest>/charts/aws-load-balancer-controller                     the AWS Load Balancer Controller
-#       v3.5.0 chart from eks-charts, as published (its Chart.yaml already carries the release);
+#       v3.5.0 chart from eks-charts (its Chart.yaml already carries the release), with one
+#       change: the webhook certificate helper's `lookup` of the existing Secret is replaced by an
+#       empty dict, which is what `helm template` returns without a cluster. Pulumi's helm/v4
+#       Chart always renders with a server dry-run, so in render mode (renderYamlToDirectory, no
+#       cluster) the lookup fails (pulumi/pulumi-kubernetes#4049). The lookup only feeds the
+#       chart's keepTLSSecret branch; the component always passes webhookTLS, so the branch the
+#       chart takes is the same with or without it;
 #   <dest>/lbc-crds/                                               the LBC's CRDs as plain YAML
 #       (the chart's crds/crds.yaml and crds/gateway-crds.yaml, several CRDs per file; not its
 #       crds/kustomization.yaml), for schema validation.
@@ -57,10 +63,21 @@ for f in "$egdir"/charts/gateway-crds-helm/templates/generated/*.yaml; do
 	grep -v '^[[:space:]]*{{' "$f" >"$dest.tmp/envoy-gateway-crds/$(basename "$f")"
 done
 cp -R "$lbcchart" "$dest.tmp/charts/aws-load-balancer-controller"
+chmod -R u+w "$dest.tmp/charts/aws-load-balancer-controller"
+helpers=$dest.tmp/charts/aws-load-balancer-controller/templates/_helpers.tpl
+lookup='{{- $secret := lookup "v1" "Secret" .Release.Namespace $secretName -}}'
+if [[ $(grep -cF "$lookup" "$helpers") != 1 || $(grep -c 'lookup' "$helpers") != 1 ]]; then
+	echo "offline-inputs: the LBC chart's lookup is not the one line this script replaces; re-check $LBC_CHART/templates/_helpers.tpl" >&2
+	exit 1
+fi
+sed -i "s|$(printf '%s' "$lookup" | sed 's/[|.*^$/\[]/\\&/g')|{{- \$secret := dict -}}|" "$helpers"
+grep -q 'lookup' "$helpers" && { echo "offline-inputs: lookup still present in $helpers" >&2; exit 1; }
 for f in "${LBC_CRDS[@]}"; do
 	cp "$lbcchart/crds/$f" "$dest.tmp/lbc-crds/$f"
 done
 chmod -R u+w "$dest.tmp"
+# Which version of this script prepared the inputs (scripts/pulumi-env.sh re-runs it on change).
+sha256sum "${BASH_SOURCE[0]}" | cut -c1-16 >"$dest.tmp/.inputs"
 rm -rf "$dest"
 mv "$dest.tmp" "$dest"
 echo "offline inputs in $dest (Envoy Gateway $version charts, Gateway API ${GATEWAY_API##*@} CRDs, AWS Load Balancer Controller $lbcversion chart and CRDs)"

@@ -18,7 +18,9 @@ start=$SECONDS
 (cd "$repo/provider" && CGO_ENABLED=0 go build -trimpath -o "$BIN/pulumi-resource-upstream-tls" ./cmd/pulumi-resource-upstream-tls)
 echo "provider plugin pulumi-resource-upstream-tls ready in $((SECONDS - start))s" >&2
 
-[[ -d $repo/out/offline/envoy-gateway-crds ]] || "$repo/scripts/offline-inputs.sh" "$repo/out/offline" >&2
+# Offline inputs, prepared again whenever scripts/offline-inputs.sh changes.
+[[ "$(cat "$repo/out/offline/.inputs" 2>/dev/null)" == "$(sha256sum "$repo/scripts/offline-inputs.sh" | cut -c1-16)" ]] ||
+	"$repo/scripts/offline-inputs.sh" "$repo/out/offline" >&2
 
 export PULUMI_HOME=${PULUMI_HOME:-$UPSTREAM_TLS_CACHE/pulumi-home}
 export PULUMI_SKIP_UPDATE_CHECK=true

@@ -53,6 +53,10 @@ func Run(ctx *pulumi.Context) error {
 	ctx.Export("gatewayName", env.GatewayName)
 	ctx.Export("gatewayNamespace", env.GatewayNamespace)
 	ctx.Export("backendApiEnabled", env.BackendAPIEnabled)
+	if st.Args.EKS != nil && st.Args.EKS.Enabled {
+		ctx.Export("nlbTargets", env.NLBTargets)
+		ctx.Export("nlbAddress", env.NLBAddress)
+	}
 	if st.RenderDir != "" {
 		ctx.Export("renderDir", pulumi.String(st.RenderDir))
 	}

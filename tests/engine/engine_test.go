@@ -67,6 +67,12 @@ type workspace struct {
 }
 
 func newWorkspace(t *testing.T) *workspace {
+	return newWorkspaceFrom(t, "Pulumi.dev.yaml", "out/dev", nil)
+}
+
+// newWorkspaceFrom creates a temporary stack from a committed stack file whose renderDir is
+// renderDir, rendering into the workspace instead; edit rewrites the configuration first.
+func newWorkspaceFrom(t *testing.T, stackFile, renderDir string, edit func(string) string) *workspace {
 	dir := t.TempDir()
 	w := &workspace{t: t, dir: dir, config: filepath.Join(dir, "Pulumi."+stack+".yaml")}
 	for _, kv := range env {
@@ -89,14 +95,17 @@ func newWorkspace(t *testing.T) *workspace {
 	}
 	// The dev configuration, rendering into the temporary directory. The dev stack's
 	// encryption salt belongs to the dev passphrase; this stack gets its own.
-	raw, err := os.ReadFile(filepath.Join(repoRoot(), "Pulumi.dev.yaml"))
+	raw, err := os.ReadFile(filepath.Join(repoRoot(), stackFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	raw = regexp.MustCompile(`(?m)^encryptionsalt:.*\n?`).ReplaceAll(raw, nil)
-	cfg := strings.Replace(string(raw), "upstream-tls:renderDir: out/dev", "upstream-tls:renderDir: "+filepath.Join(dir, "rendered"), 1)
+	cfg := strings.Replace(string(raw), "upstream-tls:renderDir: "+renderDir, "upstream-tls:renderDir: "+filepath.Join(dir, "rendered"), 1)
 	if cfg == string(raw) {
-		t.Fatal("Pulumi.dev.yaml no longer sets upstream-tls:renderDir: out/dev")
+		t.Fatalf("%s no longer sets upstream-tls:renderDir: %s", stackFile, renderDir)
+	}
+	if edit != nil {
+		cfg = edit(cfg)
 	}
 	w.writeConfig(cfg)
 	w.stack, err = auto.UpsertStackInlineSource(context.Background(), stack, stackconfig.Namespace, program.Run, auto.WorkDir(dir))
@@ -231,33 +240,7 @@ func TestEngineLifecycle(t *testing.T) {
 	// 1. What the engine rendered equals what `make render` plans.
 	p := w.plan()
 	got := w.rendered()
-	for _, o := range p.AllObjects() {
-		key := strings.TrimSuffix(manifest.FileName(o), ".yaml")
-		r, ok := got[key]
-		if !ok {
-			t.Errorf("the engine did not render %s", plan.ObjectKey(o))
-			continue
-		}
-		want, err := manifest.ToMap(o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// The provider writes a Secret's stringData as base64 data, as the API server stores it.
-		if sd, ok := want["stringData"].(map[string]any); ok {
-			delete(want, "stringData")
-			data := map[string]any{}
-			for k := range sd {
-				data[k] = secretValue(t, r, k)
-			}
-			r = mergeData(r, data)
-			want["data"] = sd
-		}
-		var problems []string
-		matches(want, r, key, &problems)
-		for _, pr := range problems {
-			t.Errorf("engine and render differ: %s", pr)
-		}
-	}
+	w.checkRenderedEqualsPlan(p, got)
 
 	// 2. The generated CA verifies the serving certificate for the policy hostname.
 	cm := got["configmap-apps-internal-api-ca"]
@@ -272,18 +255,7 @@ func TestEngineLifecycle(t *testing.T) {
 	}
 
 	// 3. A second run changes nothing.
-	if res, err := w.preview(optpreview.ExpectNoChanges()); err != nil {
-		t.Errorf("preview after up shows changes: %v\n%s", err, res.StdOut)
-	}
-	if res, err := w.up(optup.ExpectNoChanges()); err != nil {
-		t.Errorf("second up changed something: %v\n%s", err, res.StdOut)
-	} else {
-		for op, n := range *res.Summary.ResourceChanges {
-			if op != "same" && n > 0 {
-				t.Errorf("second up: %d resources %s", n, op)
-			}
-		}
-	}
+	w.expectNoChanges()
 
 	// 4. No private key in plain text in the state.
 	state := w.stateBytes()
@@ -314,6 +286,65 @@ func TestEngineLifecycle(t *testing.T) {
 	w.writeConfig(string(raw))
 
 	// 6. Destroy leaves nothing.
+	w.destroyLeavesNothing()
+}
+
+// checkRenderedEqualsPlan: every planned object was rendered by the engine with the planned
+// fields, computed placeholders filled with PEM.
+func (w *workspace) checkRenderedEqualsPlan(p *plan.Plan, got map[string]map[string]any) {
+	t := w.t
+	t.Helper()
+	for _, o := range p.AllObjects() {
+		key := strings.TrimSuffix(manifest.FileName(o), ".yaml")
+		r, ok := got[key]
+		if !ok {
+			t.Errorf("the engine did not render %s", plan.ObjectKey(o))
+			continue
+		}
+		want, err := manifest.ToMap(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The provider writes a Secret's stringData as base64 data, as the API server stores it.
+		if sd, ok := want["stringData"].(map[string]any); ok {
+			delete(want, "stringData")
+			data := map[string]any{}
+			for k := range sd {
+				data[k] = secretValue(t, r, k)
+			}
+			r = mergeData(r, data)
+			want["data"] = sd
+		}
+		var problems []string
+		matches(want, r, key, &problems)
+		for _, pr := range problems {
+			t.Errorf("engine and render differ: %s", pr)
+		}
+	}
+}
+
+// expectNoChanges: a preview and a second up change nothing.
+func (w *workspace) expectNoChanges() {
+	t := w.t
+	t.Helper()
+	if res, err := w.preview(optpreview.ExpectNoChanges()); err != nil {
+		t.Errorf("preview after up shows changes: %v\n%s", err, res.StdOut)
+	}
+	if res, err := w.up(optup.ExpectNoChanges()); err != nil {
+		t.Errorf("second up changed something: %v\n%s", err, res.StdOut)
+	} else {
+		for op, n := range *res.Summary.ResourceChanges {
+			if op != "same" && n > 0 {
+				t.Errorf("second up: %d resources %s", n, op)
+			}
+		}
+	}
+}
+
+// destroyLeavesNothing destroys the stack and checks that its state holds no resource.
+func (w *workspace) destroyLeavesNothing() {
+	t := w.t
+	t.Helper()
 	if res, err := w.stack.Destroy(context.Background()); err != nil {
 		t.Fatalf("destroy failed: %v\n%s", err, res.StdErr)
 	}
