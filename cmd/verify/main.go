@@ -3,7 +3,8 @@
 // planned objects (with generated certificates) with the real Envoy Gateway translator
 // (egctl-verify: the pinned egctl whose `x translate` can disable the Backend API, built into the
 // tools cache by verify.EnsureEgctl when missing; run from the repository root) and prints, per
-// backend, `NAME MODE EFFECTIVE SNI OK|MISMATCH(reason)`. It exits 1 on any schema violation,
+// backend, `NAME MODE EFFECTIVE SNI OK|MISMATCH(reason)`, then one line per NLB target of the
+// EKS path (checked by the schema tier only). It exits 1 on any schema violation,
 // mismatch or bad status condition, and 2 when it cannot run.
 package main
 
@@ -78,6 +79,13 @@ func run(configPath, egctl string) (bool, error) {
 	}
 	for _, c := range rep.Conditions {
 		fmt.Println("condition:", c)
+	}
+	// The EKS path has no offline translator: its objects passed the schema tier above; what the
+	// NLB does to the pods is fixed by AWS and stated, not derived.
+	if p.EKS != nil {
+		for _, t := range p.EKS.Targets {
+			fmt.Printf("%s nlb %s->pods NOT-VERIFIED-BY-NLB schema-only\n", t.Name, t.TargetGroupProtocol)
+		}
 	}
 	return schemaOK && rep.OK(), nil
 }

@@ -11,7 +11,7 @@ package eks
 import (
 	"fmt"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
+	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -191,7 +191,7 @@ func grant(ctx *pulumi.Context, name string, ep *plan.EKSPlan, parent pulumi.Res
 	}
 	identity = []pulumi.Resource{attachment}
 	if ep.IAM.Mode == plan.IdentityPodIdentity {
-		assoc, err := eks.NewPodIdentityAssociation(ctx, name+"-controller", &eks.PodIdentityAssociationArgs{
+		assoc, err := awseks.NewPodIdentityAssociation(ctx, name+"-controller", &awseks.PodIdentityAssociationArgs{
 			ClusterName:    pulumi.String(ep.ClusterName),
 			Namespace:      pulumi.String(ep.IAM.Namespace),
 			ServiceAccount: pulumi.String(ep.IAM.ServiceAccount),
