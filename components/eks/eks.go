@@ -52,7 +52,16 @@ type EksNlb struct {
 	// Targets report, per Service, the listener, the target group protocol and what the hop
 	// from the NLB to the pods guarantees.
 	Targets pulumi.MapArrayOutput `pulumi:"targets"`
+
+	// controller is the controller's Helm chart; nil when installed elsewhere.
+	controller pulumi.Resource
 }
+
+// Controller returns the controller's Helm chart, or nil when the controller is installed
+// elsewhere. Anything that creates Services in the cluster should wait for it: the chart
+// registers a Service mutating webhook with failurePolicy Fail, so until the controller serves
+// it, every Service create fails.
+func (c *EksNlb) Controller() pulumi.Resource { return c.controller }
 
 // New registers the component and its children. The plan must come from plan.Build, which has
 // already validated every input.
@@ -95,7 +104,6 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		}
 		deps = append(deps, crds)
 	}
-	crdDeps := append([]pulumi.Resource(nil), deps...)
 
 	if ep.Release != nil {
 		certs, err := certificate.NewSet(ctx, ep.Certificates, parent)
@@ -112,10 +120,13 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			return nil, wrap(err)
 		}
 		deps = append(deps, chart)
+		c.controller = chart
 	}
 
-	// Objects: they only need their CRDs; LBC reconciles them whenever it starts.
-	objOpts := []pulumi.ResourceOption{parent, pulumi.DependsOn(crdDeps)}
+	// Objects after the controller: on destroy they go first, while the controller still runs
+	// to delete the NLB and target groups and to lift its finalizers (deleted after the
+	// controller, the Gateway would wait on its finalizer forever and the NLB would be orphaned).
+	objOpts := []pulumi.ResourceOption{parent, pulumi.DependsOn(deps)}
 	if _, err := kubeobject.Register(ctx, ep.GatewayClass, nil, objOpts...); err != nil {
 		return nil, wrap(err)
 	}

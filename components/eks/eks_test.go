@@ -118,18 +118,30 @@ func run(t *testing.T, a plan.Args) (*mocks, *plan.Plan, map[string]any) {
 	}
 	m := &mocks{}
 	outputs := map[string]any{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup // output callbacks may run after RunErr returns
+	wg.Add(2)
+	set := func(k string, v any) {
+		mu.Lock()
+		defer mu.Unlock()
+		outputs[k] = v
+		wg.Done()
+	}
 	err = pulumi.RunErr(func(ctx *pulumi.Context) error {
 		c, err := eks.New(ctx, "nlb", &eks.Args{EKS: p.EKS, GatewayAPICRDs: p.Install.GatewayAPICRDs})
 		if err != nil {
 			return err
 		}
-		c.Targets.ApplyT(func(v []map[string]any) int { outputs["targets"] = v; return 0 })
-		c.RoleArn.ApplyT(func(v string) int { outputs["roleArn"] = v; return 0 })
+		c.Targets.ApplyT(func(v []map[string]any) int { set("targets", v); return 0 })
+		c.RoleArn.ApplyT(func(v string) int { set("roleArn", v); return 0 })
 		return nil
 	}, pulumi.WithMocks("upstream-tls", "test", m))
 	if err != nil {
 		t.Fatal(err)
 	}
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
 	return m, p, outputs
 }
 

@@ -20,6 +20,12 @@ const Token = "upstream-tls:index:EnvoyGateway"
 // Args are the planned installation (plan.Build(...).Install).
 type Args struct {
 	Install plan.Install
+	// DependsOn are resources the charts wait for (for example, on EKS, the AWS Load Balancer
+	// Controller, whose Service webhook must serve before any Service is created).
+	DependsOn []pulumi.Resource
+	// CRDAliases are former identities of the Gateway API CRD bundle, so that moving its owner
+	// (see upstreamtls) never replaces the CRDs.
+	CRDAliases []pulumi.Alias
 }
 
 // EnvoyGateway is the installed controller and its GatewayClass.
@@ -35,6 +41,10 @@ type EnvoyGateway struct {
 	gatewayAPICRDs pulumi.Resource
 }
 
+// CRDsName is the resource name of the Gateway API CRD bundle installed by the component named
+// name. Whoever else owns the bundle uses the same name, so that an alias can carry it over.
+func CRDsName(name string) string { return name + "-gateway-api-crds" }
+
 // New installs Envoy Gateway as planned.
 func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*EnvoyGateway, error) {
 	if args == nil || args.Install.GatewayClass == nil {
@@ -46,10 +56,10 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 	parent := pulumi.Parent(c)
-	var deps []pulumi.Resource
+	deps := append([]pulumi.Resource(nil), args.DependsOn...)
 
 	if in.GatewayAPICRDs != nil {
-		crds, err := install.CRDs(ctx, name+"-gateway-api-crds", in.GatewayAPICRDs, parent)
+		crds, err := install.CRDs(ctx, CRDsName(name), in.GatewayAPICRDs, parent, pulumi.Aliases(args.CRDAliases))
 		if err != nil {
 			return nil, fmt.Errorf("envoygateway %q: Gateway API CRDs: %w", name, err)
 		}

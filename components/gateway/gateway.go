@@ -17,6 +17,9 @@ const Token = "upstream-tls:index:Gateway"
 // Args are the planned Gateway (plan.Build(...).Gateway).
 type Args struct {
 	Gateway plan.GatewayPlan
+	// DependsOn are what the objects need first: their namespace, the CRDs, the controllers.
+	// (Pulumi does not pass a component's dependsOn to its children, so it goes here.)
+	DependsOn []pulumi.Resource
 }
 
 // Gateway is the created Gateway.
@@ -43,7 +46,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	var gw plan.Object
 	for _, o := range args.Gateway.Objects {
-		if _, err := kubeobject.Register(ctx, o, certs, pulumi.Parent(c)); err != nil {
+		if _, err := kubeobject.Register(ctx, o, certs, pulumi.Parent(c), pulumi.DependsOn(args.DependsOn)); err != nil {
 			return nil, fmt.Errorf("gateway %q: %w", name, err)
 		}
 		if o.GroupVersionKind().Kind == "Gateway" {

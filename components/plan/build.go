@@ -122,8 +122,9 @@ func planInstall(a *Args) Install {
 	return in
 }
 
-// planNamespaces creates the Gateway namespace and the namespaces of deployed backends, once
-// each, never the cluster's own namespaces.
+// planNamespaces creates the namespaces of the controllers this component installs (Helm
+// releases do not create them), of the Gateways and of deployed backends, once each, never the
+// cluster's own namespaces.
 func planNamespaces(a *Args) []Object {
 	var out []Object
 	seen := map[string]bool{"default": true, "kube-system": true, "kube-public": true, "kube-node-lease": true}
@@ -136,6 +137,13 @@ func planNamespaces(a *Args) []Object {
 			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
 			ObjectMeta: meta(ns, "", nil),
 		})
+	}
+	// The controllers' namespaces first: Helm releases do not create them.
+	if *a.EnvoyGateway.Install {
+		add(a.EnvoyGateway.Namespace)
+	}
+	if a.EKS != nil && a.EKS.Enabled && *a.EKS.Controller.Install {
+		add(a.EKS.Controller.Namespace)
 	}
 	add(a.Gateway.Namespace)
 	for _, b := range a.Backends {

@@ -19,6 +19,9 @@ const Token = "upstream-tls:index:TLSBackend"
 // Args are one planned backend (an element of plan.Build(...).Backends).
 type Args struct {
 	Backend plan.Backend
+	// DependsOn are what the objects need first: their namespace, the CRDs, the controllers.
+	// (Pulumi does not pass a component's dependsOn to its children, so it goes here.)
+	DependsOn []pulumi.Resource
 }
 
 // TLSBackend reports how the gateway reaches the backend.
@@ -59,7 +62,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		}
 	}
 	var keys []string
-	var prev []pulumi.Resource
+	prev := args.DependsOn
 	for _, o := range be.Objects {
 		// Objects are applied in plan order: Secret before Deployment, ConfigMap before policy,
 		// ReferenceGrant before route.
@@ -67,7 +70,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		if err != nil {
 			return nil, fmt.Errorf("tlsbackend %q: %w", name, err)
 		}
-		prev = []pulumi.Resource{res}
+		prev = append(append([]pulumi.Resource(nil), args.DependsOn...), res)
 		keys = append(keys, plan.ObjectKey(o))
 	}
 	c.Mode = pulumi.String(string(be.Mode)).ToStringOutput()

@@ -6,12 +6,14 @@ package upstreamtls
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/upstream-tls/upstream-tls/components/eks"
 	"github.com/upstream-tls/upstream-tls/components/envoygateway"
 	"github.com/upstream-tls/upstream-tls/components/gateway"
+	"github.com/upstream-tls/upstream-tls/components/install"
 	"github.com/upstream-tls/upstream-tls/components/kubeobject"
 	"github.com/upstream-tls/upstream-tls/components/plan"
 	"github.com/upstream-tls/upstream-tls/components/tlsbackend"
@@ -90,18 +92,55 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		}
 		namespaces = append(namespaces, res)
 	}
-	eg, err := envoygateway.New(ctx, name+"-envoy-gateway", &envoygateway.Args{Install: p.Install}, parent)
+	// Install order. Without the EKS path the Envoy Gateway component owns the Gateway API CRDs.
+	// With it, this component owns them (one owner for both paths) and installs, in order: the
+	// CRDs, the AWS Load Balancer Controller (its CRDs, then the controller), then Envoy Gateway
+	// and everything else that creates Services, because the controller's Service webhook
+	// (failurePolicy Fail) rejects every Service until the controller serves. Aliases keep the
+	// CRD bundle the same resource when the EKS path is switched on or off, so that switching
+	// never replaces (deletes) the CRDs.
+	egName := name + "-envoy-gateway"
+	crdsName := envoygateway.CRDsName(egName)
+	egArgs := &envoygateway.Args{Install: p.Install, DependsOn: namespaces}
+	installed := append([]pulumi.Resource(nil), namespaces...)
+	var nlb *eks.EksNlb
+	if p.EKS != nil {
+		eksDeps := append([]pulumi.Resource(nil), namespaces...)
+		if p.Install.GatewayAPICRDs != nil {
+			crds, err := install.CRDs(ctx, crdsName, p.Install.GatewayAPICRDs, parent,
+				pulumi.Aliases([]pulumi.Alias{{ParentURN: childURN(c.URN(), envoygateway.Token, egName)}}))
+			if err != nil {
+				return nil, fmt.Errorf("upstreamtls %q: %w", name, err)
+			}
+			eksDeps = append(eksDeps, crds)
+			egArgs.Install.GatewayAPICRDs = nil
+			egArgs.DependsOn = append(egArgs.DependsOn, crds)
+		}
+		if nlb, err = eks.New(ctx, name+"-eks", &eks.Args{EKS: p.EKS, DependsOn: eksDeps}, parent); err != nil {
+			return nil, err
+		}
+		if ctrl := nlb.Controller(); ctrl != nil {
+			egArgs.DependsOn = append(egArgs.DependsOn, ctrl)
+			installed = append(installed, ctrl)
+		}
+	} else {
+		egArgs.CRDAliases = []pulumi.Alias{{Parent: c, Name: pulumi.String(crdsName)}}
+	}
+	eg, err := envoygateway.New(ctx, egName, egArgs, parent)
 	if err != nil {
 		return nil, err
 	}
-	after := pulumi.DependsOn(append([]pulumi.Resource{eg}, namespaces...))
-	gw, err := gateway.New(ctx, name+"-gateway", &gateway.Args{Gateway: p.Gateway}, parent, after)
+	// Pulumi does not pass a component's dependsOn to its children: the components take them as
+	// arguments and put them on every object.
+	before := append([]pulumi.Resource{eg}, installed...)
+	after := pulumi.DependsOn(before)
+	gw, err := gateway.New(ctx, name+"-gateway", &gateway.Args{Gateway: p.Gateway, DependsOn: before}, parent, after)
 	if err != nil {
 		return nil, err
 	}
 	var statuses pulumi.MapArray
 	for _, b := range p.Backends {
-		if _, err := tlsbackend.New(ctx, name+"-"+b.Name, &tlsbackend.Args{Backend: b}, parent, after); err != nil {
+		if _, err := tlsbackend.New(ctx, name+"-"+b.Name, &tlsbackend.Args{Backend: b, DependsOn: before}, parent, after); err != nil {
 			return nil, err
 		}
 		var objects []string
@@ -118,18 +157,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	c.NLBTargets = pulumi.MapArray{}.ToMapArrayOutput()
 	c.NLBAddress = pulumi.String("").ToStringOutput()
-	if p.EKS != nil {
-		deps := append([]pulumi.Resource(nil), namespaces...)
-		if crds := eg.GatewayAPICRDs(); crds != nil {
-			deps = append(deps, crds)
-		}
-		// One owner for the Gateway API CRDs: the Envoy Gateway component installs them.
-		e, err := eks.New(ctx, name+"-eks", &eks.Args{EKS: p.EKS, DependsOn: deps}, parent)
-		if err != nil {
-			return nil, err
-		}
-		c.NLBTargets = e.Targets
-		c.NLBAddress = e.GatewayAddress
+	if nlb != nil {
+		c.NLBTargets = nlb.Targets
+		c.NLBAddress = nlb.GatewayAddress
 	}
 	c.Backends = statuses.ToMapArrayOutput()
 	c.Posture = pulumi.String(p.Posture()).ToStringOutput()
@@ -144,4 +174,14 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 	return c, nil
+}
+
+// childURN is the URN a child of type typ named name has under the resource whose URN is
+// parent.
+func childURN(parent pulumi.URNOutput, typ, name string) pulumi.URNOutput {
+	return parent.ApplyT(func(u pulumi.URN) pulumi.URN {
+		s := string(u)
+		i := strings.LastIndex(s, "::")
+		return pulumi.URN(s[:i] + "$" + typ + "::" + name)
+	}).(pulumi.URNOutput)
 }

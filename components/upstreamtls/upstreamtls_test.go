@@ -2,6 +2,7 @@ package upstreamtls_test
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -24,6 +25,8 @@ type registered struct {
 	Custom             bool
 	Inputs             resource.PropertyMap
 	Outputs            resource.PropertyMap
+	Deps               []string
+	Aliases            []string
 }
 
 // mocks records registrations. CertificateBundle resources get real generated material (the
@@ -52,12 +55,20 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		out["certPem"] = resource.NewStringProperty(b.CertPEM)
 		out["keyPem"] = resource.NewStringProperty(b.KeyPEM)
 	}
-	parent := ""
-	if args.RegisterRPC != nil {
-		parent = args.RegisterRPC.GetParent()
+	r := registered{Type: args.TypeToken, Name: args.Name, Custom: args.Custom, Inputs: args.Inputs, Outputs: out}
+	if rpc := args.RegisterRPC; rpc != nil {
+		r.Parent = rpc.GetParent()
+		r.Deps = rpc.GetDependencies()
+		for _, a := range rpc.GetAliases() {
+			if spec := a.GetSpec(); spec != nil {
+				r.Aliases = append(r.Aliases, spec.GetName()+"|"+spec.GetParentUrn())
+			} else {
+				r.Aliases = append(r.Aliases, a.GetUrn())
+			}
+		}
 	}
 	m.mu.Lock()
-	m.all = append(m.all, registered{Type: args.TypeToken, Name: args.Name, Parent: parent, Custom: args.Custom, Inputs: args.Inputs, Outputs: out})
+	m.all = append(m.all, r)
 	m.mu.Unlock()
 	return args.Name + "-id", out, nil
 }
@@ -230,6 +241,27 @@ func normalise(v any) any {
 	return v
 }
 
+// TestCRDAliasWithoutEKS: without the EKS path the Envoy Gateway component owns the Gateway API
+// CRDs, aliased to their place under UpstreamTls (where the EKS path puts them).
+func TestCRDAliasWithoutEKS(t *testing.T) {
+	m, _, err := run(t, devArgs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := m.find("kubernetes:yaml/v2:ConfigGroup", "env-envoy-gateway-gateway-api-crds")
+	if r == nil {
+		t.Fatal("Gateway API CRDs not registered")
+	}
+	if !strings.Contains(r.Parent, "$upstream-tls:index:EnvoyGateway::") {
+		t.Errorf("parent = %s, want the EnvoyGateway component", r.Parent)
+	}
+	if !slices.ContainsFunc(r.Aliases, func(a string) bool {
+		return strings.HasPrefix(a, "env-envoy-gateway-gateway-api-crds|") && strings.HasSuffix(a, "upstream-tls:index:UpstreamTls::env")
+	}) {
+		t.Errorf("aliases = %v, want the bundle's place under UpstreamTls", r.Aliases)
+	}
+}
+
 // TestParents: every object hangs under the component that owns it.
 func TestParents(t *testing.T) {
 	m, _, err := run(t, devArgs())
@@ -295,6 +327,7 @@ func TestGeneratedCAVerifiesServingCertificate(t *testing.T) {
 func TestOutputs(t *testing.T) {
 	var posture string
 	var backends []map[string]any
+	var wg sync.WaitGroup
 	m := &mocks{}
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		a := devArgs()
@@ -302,13 +335,17 @@ func TestOutputs(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		c.Posture.ApplyT(func(s string) string { posture = s; return s })
-		c.Backends.ApplyT(func(bs []map[string]any) int { backends = bs; return 0 })
+		wg.Add(2) // output callbacks may run after RunErr returns
+		c.Posture.ApplyT(func(s string) string { m.mu.Lock(); posture = s; m.mu.Unlock(); wg.Done(); return s })
+		c.Backends.ApplyT(func(bs []map[string]any) int { m.mu.Lock(); backends = bs; m.mu.Unlock(); wg.Done(); return 0 })
 		return nil
 	}, pulumi.WithMocks("upstream-tls", "test", m))
 	if err != nil {
 		t.Fatal(err)
 	}
+	wg.Wait()
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	if len(backends) != 3 {
 		t.Fatalf("backends output has %d entries, want 3", len(backends))
 	}
@@ -343,6 +380,7 @@ func TestBadInputRegistersNothing(t *testing.T) {
 // reports every NLB target as unverified.
 func TestEKS(t *testing.T) {
 	var targets []map[string]any
+	var wg sync.WaitGroup
 	m := &mocks{}
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		a := eksArgs()
@@ -350,20 +388,52 @@ func TestEKS(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		c.NLBTargets.ApplyT(func(v []map[string]any) int { targets = v; return 0 })
+		wg.Add(1) // output callbacks may run after RunErr returns
+		c.NLBTargets.ApplyT(func(v []map[string]any) int { m.mu.Lock(); targets = v; m.mu.Unlock(); wg.Done(); return 0 })
 		return nil
 	}, pulumi.WithMocks("upstream-tls", "test", m))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var gatewayAPICRDs []string
-	for _, r := range m.all {
+	wg.Wait()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var gatewayAPICRDs []*registered
+	for i, r := range m.all {
 		if r.Type == "kubernetes:yaml/v2:ConfigGroup" && strings.Contains(r.Name, "gateway-api") {
-			gatewayAPICRDs = append(gatewayAPICRDs, r.Name)
+			gatewayAPICRDs = append(gatewayAPICRDs, &m.all[i])
 		}
 	}
 	if len(gatewayAPICRDs) != 1 {
-		t.Errorf("Gateway API CRDs installed %d times (%v), want once", len(gatewayAPICRDs), gatewayAPICRDs)
+		t.Fatalf("Gateway API CRDs installed %d times, want once", len(gatewayAPICRDs))
+	}
+	// Owned by UpstreamTls with the EKS path on, aliased to its place under EnvoyGateway.
+	crds := gatewayAPICRDs[0]
+	if crds.Name != "env-envoy-gateway-gateway-api-crds" || !strings.HasSuffix(crds.Parent, "upstream-tls:index:UpstreamTls::env") {
+		t.Errorf("Gateway API CRDs %s under %s", crds.Name, crds.Parent)
+	}
+	if !slices.ContainsFunc(crds.Aliases, func(a string) bool {
+		return strings.HasSuffix(a, "|urn:pulumi:test::upstream-tls::upstream-tls:index:UpstreamTls$upstream-tls:index:EnvoyGateway::env-envoy-gateway")
+	}) {
+		t.Errorf("Gateway API CRDs aliases = %v, want their former place under the EnvoyGateway component", crds.Aliases)
+	}
+	// The controller before anything that creates Services; the NLB objects after it.
+	dependsOn := func(r *registered, typ, name string) bool {
+		return slices.ContainsFunc(r.Deps, func(d string) bool { return strings.HasSuffix(d, typ+"::"+name) })
+	}
+	lbc := "env-eks-aws-load-balancer-controller"
+	for _, name := range []string{"env-envoy-gateway-gateway-helm", "env-envoy-gateway-gateway-crds-helm", "service-apps-internal-api", "deployment-apps-internal-api", "tlsroute-gateway-nlb-internal-api", "gateway-gateway-upstream-tls-nlb"} {
+		var r *registered
+		for i := range m.all {
+			if m.all[i].Name == name {
+				r = &m.all[i]
+			}
+		}
+		if r == nil {
+			t.Errorf("%s not registered", name)
+		} else if !dependsOn(r, "kubernetes:helm.sh/v4:Chart", lbc) {
+			t.Errorf("%s does not wait for the AWS Load Balancer Controller chart", name)
+		}
 	}
 	for _, name := range []string{"tlsroute-gateway-nlb-internal-api", "targetgroupconfiguration-apps-internal-api-nlb", "gatewayclass-aws-nlb", "env-eks-aws-load-balancer-controller"} {
 		var r *registered

@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -22,8 +23,30 @@ func TestEngineEKS(t *testing.T) {
 		}
 		return out
 	})
+	// 0. First without the EKS path, as an existing Envoy Gateway environment would be: then
+	// switching it on moves the Gateway API CRDs to their shared owner through an alias, so the
+	// CRDs (and every Gateway API object in the cluster with them) are never deleted.
+	enabled, err := os.ReadFile(w.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	disabled := strings.Replace(string(enabled), "    enabled: true\n", "    enabled: false\n", 1)
+	if disabled == string(enabled) {
+		t.Fatal("Pulumi.eks.yaml no longer sets eks.enabled: true")
+	}
+	w.writeConfig(disabled)
 	if res, err := w.up(); err != nil {
+		t.Fatalf("pulumi up without the EKS path failed: %v\n%s", err, res.StdErr)
+	}
+	w.writeConfig(string(enabled))
+	res, err := w.up()
+	if err != nil {
 		t.Fatalf("pulumi up failed: %v\n%s", err, res.StdErr)
+	}
+	for op, n := range *res.Summary.ResourceChanges {
+		if op != "same" && op != "create" && n > 0 {
+			t.Errorf("switching the EKS path on: %d resources %s (want only creates)\n%s", n, op, res.StdOut)
+		}
 	}
 	outputs, err := w.stack.Outputs(t.Context())
 	if err != nil {
