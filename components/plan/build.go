@@ -40,6 +40,10 @@ func Build(args Args) (*Plan, error) {
 		return nil, fmt.Errorf("eks: %w", err)
 	}
 	p.EKS = eks
+	if eks != nil && !*a.EnvoyGateway.ManageGatewayAPICRDs {
+		p.Warnings = append(p.Warnings, "eks: the Gateway API CRDs are managed elsewhere (envoyGateway.manageGatewayAPICRDs: false): the AWS Load Balancer Controller "+
+			DefaultLBCChartVersion+" needs the Gateway API v1.6 (or newer) standard-channel CRDs (TLSRoute and TCPRoute v1) installed before it starts, or it disables its NLB gateway controller")
+	}
 	if eks != nil {
 		for _, t := range eks.Targets {
 			if t.TargetGroupProtocol == "TLS" && a.Environment == EnvironmentProduction {

@@ -269,3 +269,16 @@ func TestEKSDoesNotMutateInput(t *testing.T) {
 		t.Errorf("Build changed its input:\nbefore %s\nafter  %s", before, after)
 	}
 }
+
+func TestEKSExternalGatewayAPICRDsWarn(t *testing.T) {
+	a := eksArgs()
+	no := false
+	a.EnvoyGateway = &plan.EnvoyGatewayArgs{ManageGatewayAPICRDs: &no}
+	p, err := plan.Build(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0], "v1.6 (or newer) standard-channel CRDs") {
+		t.Errorf("warnings = %q", p.Warnings)
+	}
+}
