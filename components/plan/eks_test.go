@@ -2,7 +2,6 @@ package plan_test
 
 import (
 	"encoding/json"
-	"errors"
 	"strings"
 	"testing"
 
@@ -222,25 +221,7 @@ func TestEKSBadInput(t *testing.T) {
 			if err == nil {
 				t.Fatalf("Build accepted the input; EKS plan %+v", p.EKS)
 			}
-			var verr *plan.ValidationError
-			if !errors.As(err, &verr) {
-				t.Fatalf("error %T is not a ValidationError: %v", err, err)
-			}
-			var found *plan.FieldError
-			for _, fe := range verr.Problems {
-				if fe.Field == tc.field {
-					found = fe
-				}
-			}
-			if found == nil {
-				t.Fatalf("no problem on field %s; got:\n%v", tc.field, err)
-			}
-			if !strings.Contains(found.Problem+" "+found.Fix, tc.inMessage) {
-				t.Errorf("problem %q (fix %q) does not mention %q", found.Problem, found.Fix, tc.inMessage)
-			}
-			if found.Fix == "" {
-				t.Errorf("problem on %s has no fix", tc.field)
-			}
+			requireProblem(t, err, tc.field, tc.inMessage)
 		})
 	}
 }

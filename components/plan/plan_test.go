@@ -206,29 +206,36 @@ func TestBadInput(t *testing.T) {
 			if p != nil {
 				t.Error("a plan was returned with the error")
 			}
-			var verr *plan.ValidationError
-			if !errors.As(err, &verr) {
-				t.Fatalf("error %T is not a *plan.ValidationError: %v", err, err)
-			}
-			var found *plan.FieldError
-			for _, fe := range verr.Problems {
-				if fe.Field == tc.field {
-					found = fe
-				}
-			}
-			if found == nil {
-				t.Fatalf("no problem on field %s; got:\n%v", tc.field, err)
-			}
-			if !strings.Contains(found.Problem+" "+found.Fix, tc.inMessage) {
-				t.Errorf("problem %q does not mention %q", found.Problem, tc.inMessage)
-			}
-			if found.Fix == "" {
-				t.Errorf("problem on %s has no fix", tc.field)
-			}
+			requireProblem(t, err, tc.field, tc.inMessage)
 			if !strings.Contains(err.Error(), tc.field+": ") {
 				t.Errorf("message does not name the field: %v", err)
 			}
 		})
+	}
+}
+
+// requireProblem fails t unless err is a *plan.ValidationError with a problem on field whose
+// problem or fix mentions inMessage, and which has a fix.
+func requireProblem(t *testing.T, err error, field, inMessage string) {
+	t.Helper()
+	var verr *plan.ValidationError
+	if !errors.As(err, &verr) {
+		t.Fatalf("error %T is not a *plan.ValidationError: %v", err, err)
+	}
+	var found *plan.FieldError
+	for _, fe := range verr.Problems {
+		if fe.Field == field {
+			found = fe
+		}
+	}
+	if found == nil {
+		t.Fatalf("no problem on field %s; got:\n%v", field, err)
+	}
+	if !strings.Contains(found.Problem+" "+found.Fix, inMessage) {
+		t.Errorf("problem %q (fix %q) does not mention %q", found.Problem, found.Fix, inMessage)
+	}
+	if found.Fix == "" {
+		t.Errorf("problem on %s has no fix", field)
 	}
 }
 
