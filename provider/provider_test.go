@@ -2,6 +2,8 @@ package provider_test
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"encoding/json"
 	"testing"
 	"time"
@@ -12,7 +14,7 @@ import (
 	presource "github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 
-	"github.com/upstream-tls/upstream-tls/components/pki"
+	"github.com/upstream-tls/upstream-tls/internal/pki"
 	"github.com/upstream-tls/upstream-tls/provider"
 )
 
@@ -103,9 +105,9 @@ func TestSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	for typ, fields := range map[string][]string{
-		"upstream-tls:index:EKSArgs":         {"enabled", "clusterName", "identity", "controller", "gateway", "targets"},
-		"upstream-tls:index:NLBListenerArgs": {"certificateArn", "protocol", "port"},
-		"upstream-tls:index:TargetGroupArgs": {"protocol", "targetType", "healthCheck", "namespace"},
+		"upstream-tls:index:Eks":         {"enabled", "clusterName", "identity", "controller", "gateway", "targets"},
+		"upstream-tls:index:NlbListener": {"certificateArn", "protocol", "port"},
+		"upstream-tls:index:TargetGroup": {"protocol", "targetType", "healthCheck", "namespace"},
 	} {
 		tt, ok := full.Types[typ]
 		if !ok {
@@ -177,5 +179,56 @@ func TestDiffReplaces(t *testing.T) {
 	}
 	if !changed.HasChanges || !replace {
 		t.Errorf("changing dnsNames does not replace the bundle: %+v", changed)
+	}
+}
+
+// TestNotAfterIsTheCertificates: the published expiry is the leaf's own notAfter (it used to be
+// five minutes late).
+func TestNotAfterIsTheCertificates(t *testing.T) {
+	resp, err := server(t).Create(p.CreateRequest{Urn: urn("api"), Properties: inputs("api.apps.svc")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode([]byte(resp.Properties.Get("certPem").AsString()))
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := resp.Properties.Get("notAfter").AsString(), cert.NotAfter.UTC().Format(time.RFC3339); got != want {
+		t.Errorf("notAfter output %s, certificate notAfter %s", got, want)
+	}
+}
+
+// TestUsage: without a usage the state holds none (so bundles created before usages existed
+// keep their inputs and state, and never replace); usage client issues a clientAuth leaf; an
+// unknown usage is refused at check.
+func TestUsage(t *testing.T) {
+	s := server(t)
+	created, err := s.Create(p.CreateRequest{Urn: urn("api"), Properties: inputs("api.apps.svc")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := created.Properties.GetOk("usage"); ok {
+		t.Errorf("a server bundle's state holds usage %v", created.Properties.Get("usage"))
+	}
+	client := inputs("gateway.example.com").Set("usage", property.New("client"))
+	resp, err := s.Create(p.CreateRequest{Urn: urn("client"), Properties: client})
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode([]byte(resp.Properties.Get("certPem").AsString()))
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cert.ExtKeyUsage) != 1 || cert.ExtKeyUsage[0] != x509.ExtKeyUsageClientAuth {
+		t.Errorf("client usage issued %v", cert.ExtKeyUsage)
+	}
+	check, err := s.Check(p.CheckRequest{Urn: urn("bad"), Inputs: inputs("a.example.com").Set("usage", property.New("both"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(check.Failures) != 1 || check.Failures[0].Property != "usage" {
+		t.Errorf("unknown usage not refused: %+v", check.Failures)
 	}
 }

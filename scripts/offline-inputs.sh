@@ -21,23 +21,38 @@
 #       crds/kustomization.yaml), for schema validation.
 #
 #   scripts/offline-inputs.sh [DEST]      (default DEST: out/offline)
+#
+# It does nothing when DEST was prepared by this version of the script with the current pins
+# (DEST/.inputs), and holds DEST.lock while it works, so concurrent callers (make -j, parallel
+# test tiers, two terminals) wait for one preparation instead of racing.
 set -euo pipefail
 
-ENVOY_GATEWAY=github.com/envoyproxy/gateway@v1.9.1
-GATEWAY_API=sigs.k8s.io/gateway-api@v1.6.3
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=../tools/versions.env
+source "$repo/tools/versions.env"
+ENVOY_GATEWAY=github.com/envoyproxy/gateway@$ENVOY_GATEWAY_VERSION
+GATEWAY_API=sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION
 GATEWAY_API_CRDS=(gatewayclasses gateways httproutes grpcroutes tlsroutes tcproutes udproutes referencegrants backendtlspolicies listenersets)
-# AWS Load Balancer Controller v3.5.0 chart (stable/aws-load-balancer-controller). Keep in step
-# with scripts/generate-crds.sh.
-EKS_CHARTS=github.com/aws/eks-charts@v0.0.243-0.20260821194545-743f98a89b5b
+# AWS Load Balancer Controller chart (stable/aws-load-balancer-controller).
+EKS_CHARTS=github.com/aws/eks-charts@$EKS_CHARTS_MODVER
 LBC_CHART=stable/aws-load-balancer-controller
 LBC_CRDS=(crds.yaml gateway-crds.yaml)
 
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 dest=${1:-$repo/out/offline}
+[[ $dest == /* ]] || dest=$PWD/$dest
 version=${ENVOY_GATEWAY##*@}
+stamp=$(cat "${BASH_SOURCE[0]}" "$repo/tools/versions.env" | sha256sum | cut -c1-16)
+
+mkdir -p "$(dirname "$dest")"
+exec {lock}>"$dest.lock"
+flock "$lock"
+if [[ "$(cat "$dest/.inputs" 2>/dev/null)" == "$stamp" ]]; then
+	exit 0
+fi
 
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+work=$(mktemp -d "$dest.tmp.XXXXXX")
+trap 'rm -rf "$tmp" "$work"' EXIT
 moddir() { (cd "$tmp" && GOFLAGS=-mod=mod go mod download -json "$1") | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p'; }
 egdir=$(moddir "$ENVOY_GATEWAY")
 gwdir=$(moddir "$GATEWAY_API")
@@ -46,25 +61,24 @@ ekdir=$(moddir "$EKS_CHARTS")
 lbcchart=$ekdir/$LBC_CHART
 lbcversion=$(sed -n 's/^version: *//p' "$lbcchart/Chart.yaml")
 
-rm -rf "$dest.tmp"
-mkdir -p "$dest.tmp/charts" "$dest.tmp/gateway-api-crds" "$dest.tmp/envoy-gateway-crds" "$dest.tmp/lbc-crds"
+mkdir -p "$work/charts" "$work/gateway-api-crds" "$work/envoy-gateway-crds" "$work/lbc-crds"
 for chart in gateway-helm gateway-crds-helm; do
-	cp -R "$egdir/charts/$chart" "$dest.tmp/charts/$chart"
-	chmod -R u+w "$dest.tmp/charts/$chart"
+	cp -R "$egdir/charts/$chart" "$work/charts/$chart"
+	chmod -R u+w "$work/charts/$chart"
 	sed -e "s|\${GatewayImage}|docker.io/envoyproxy/gateway:$version|" \
 		-e "s|\${GatewayImagePullPolicy}|IfNotPresent|" \
-		"$egdir/charts/$chart/values.tmpl.yaml" >"$dest.tmp/charts/$chart/values.yaml"
-	sed -i -e "s|^version: .*|version: $version|" -e "s|^appVersion: .*|appVersion: \"$version\"|" "$dest.tmp/charts/$chart/Chart.yaml"
+		"$egdir/charts/$chart/values.tmpl.yaml" >"$work/charts/$chart/values.yaml"
+	sed -i -e "s|^version: .*|version: $version|" -e "s|^appVersion: .*|appVersion: \"$version\"|" "$work/charts/$chart/Chart.yaml"
 done
 for c in "${GATEWAY_API_CRDS[@]}"; do
-	cp "$gwdir/config/crd/standard/gateway.networking.k8s.io_$c.yaml" "$dest.tmp/gateway-api-crds/"
+	cp "$gwdir/config/crd/standard/gateway.networking.k8s.io_$c.yaml" "$work/gateway-api-crds/"
 done
 for f in "$egdir"/charts/gateway-crds-helm/templates/generated/*.yaml; do
-	grep -v '^[[:space:]]*{{' "$f" >"$dest.tmp/envoy-gateway-crds/$(basename "$f")"
+	grep -v '^[[:space:]]*{{' "$f" >"$work/envoy-gateway-crds/$(basename "$f")"
 done
-cp -R "$lbcchart" "$dest.tmp/charts/aws-load-balancer-controller"
-chmod -R u+w "$dest.tmp/charts/aws-load-balancer-controller"
-helpers=$dest.tmp/charts/aws-load-balancer-controller/templates/_helpers.tpl
+cp -R "$lbcchart" "$work/charts/aws-load-balancer-controller"
+chmod -R u+w "$work/charts/aws-load-balancer-controller"
+helpers=$work/charts/aws-load-balancer-controller/templates/_helpers.tpl
 lookup='{{- $secret := lookup "v1" "Secret" .Release.Namespace $secretName -}}'
 if [[ $(grep -cF "$lookup" "$helpers") != 1 || $(grep -c 'lookup' "$helpers") != 1 ]]; then
 	echo "offline-inputs: the LBC chart's lookup is not the one line this script replaces; re-check $LBC_CHART/templates/_helpers.tpl" >&2
@@ -73,11 +87,11 @@ fi
 sed -i "s|$(printf '%s' "$lookup" | sed 's/[|.*^$/\[]/\\&/g')|{{- \$secret := dict -}}|" "$helpers"
 grep -q 'lookup' "$helpers" && { echo "offline-inputs: lookup still present in $helpers" >&2; exit 1; }
 for f in "${LBC_CRDS[@]}"; do
-	cp "$lbcchart/crds/$f" "$dest.tmp/lbc-crds/$f"
+	cp "$lbcchart/crds/$f" "$work/lbc-crds/$f"
 done
-chmod -R u+w "$dest.tmp"
-# Which version of this script prepared the inputs (scripts/pulumi-env.sh re-runs it on change).
-sha256sum "${BASH_SOURCE[0]}" | cut -c1-16 >"$dest.tmp/.inputs"
+chmod -R u+w "$work"
+# Which version of this script and pins prepared the inputs.
+printf '%s\n' "$stamp" >"$work/.inputs"
 rm -rf "$dest"
-mv "$dest.tmp" "$dest"
+mv "$work" "$dest"
 echo "offline inputs in $dest (Envoy Gateway $version charts, Gateway API ${GATEWAY_API##*@} CRDs, AWS Load Balancer Controller $lbcversion chart and CRDs)"

@@ -1,27 +1,34 @@
-# Sourced by scripts that run the Pulumi engine offline (make up, the engine tests).
-# Builds what is missing (the pinned toolchain, the upstream-tls provider plugin, the offline
-# install inputs) and exports the environment that keeps Pulumi from reaching the internet.
+# Sourced by scripts that run the Pulumi engine offline (make up, the engine tests):
 #
 #   source scripts/pulumi-env.sh
 #
-# Afterwards: PATH has pulumi, pulumi-resource-kubernetes and pulumi-resource-upstream-tls (the
-# program runs in-process through the Automation API, cmd/up, so no Go language host is needed); PULUMI_HOME is isolated under the cache; plugin downloads,
-# update checks and registry lookups are off.
+# Builds what is missing and exports the environment that keeps Pulumi from reaching the
+# internet:
+#   - the pinned toolchain (pulumi, pulumi-resource-kubernetes) into the shared tool cache
+#     (${UPSTREAM_TLS_CACHE:-~/.cache/upstream-tls}/bin, scripts/tools.sh);
+#   - this checkout's own binaries (the provider plugin pulumi-resource-upstream-tls and cmd/up)
+#     into out/bin of this checkout, so that two checkouts never use each other's;
+#   - the offline install inputs (out/offline, scripts/offline-inputs.sh, which does nothing
+#     when they are up to date).
+# Afterwards PATH has out/bin and the tool cache first; PULUMI_HOME is isolated under the
+# cache; plugin downloads, update checks and registry lookups are off. Any failure stops the
+# caller (errexit and pipefail are set: source it from bash scripts that expect that).
+set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export UPSTREAM_TLS_CACHE=${UPSTREAM_TLS_CACHE:-$HOME/.cache/upstream-tls}
-BIN=$("$repo/scripts/tools.sh" pulumi pulumi-resource-kubernetes | tail -n 1)
-export PATH="$BIN:$PATH"
+tools_out=$("$repo/scripts/tools.sh" pulumi pulumi-resource-kubernetes)
+BIN=${tools_out##*$'\n'}
+[[ -x $BIN/pulumi ]] || { echo "pulumi-env: scripts/tools.sh did not build pulumi into $BIN" >&2; return 1 2>/dev/null || exit 1; }
 
-# The upstream-tls provider plugin (CertificateBundle, UpstreamTls component); the Go build
-# cache makes this a quick no-op when nothing changed.
 start=$SECONDS
-(cd "$repo/provider" && CGO_ENABLED=0 go build -trimpath -o "$BIN/pulumi-resource-upstream-tls" ./cmd/pulumi-resource-upstream-tls)
-echo "provider plugin pulumi-resource-upstream-tls ready in $((SECONDS - start))s" >&2
+mkdir -p "$repo/out/bin"
+(cd "$repo/provider" && CGO_ENABLED=0 go build -trimpath -o "$repo/out/bin/pulumi-resource-upstream-tls" ./cmd/pulumi-resource-upstream-tls)
+(cd "$repo" && CGO_ENABLED=0 go build -trimpath -o "$repo/out/bin/upstream-tls-up" ./cmd/up)
+echo "this checkout's binaries (out/bin) ready in $((SECONDS - start))s" >&2
 
-# Offline inputs, prepared again whenever scripts/offline-inputs.sh changes.
-[[ "$(cat "$repo/out/offline/.inputs" 2>/dev/null)" == "$(sha256sum "$repo/scripts/offline-inputs.sh" | cut -c1-16)" ]] ||
-	"$repo/scripts/offline-inputs.sh" "$repo/out/offline" >&2
+"$repo/scripts/offline-inputs.sh" "$repo/out/offline" >&2
 
+export PATH="$repo/out/bin:$BIN:$PATH"
 export PULUMI_HOME=${PULUMI_HOME:-$UPSTREAM_TLS_CACHE/pulumi-home}
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true

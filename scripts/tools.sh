@@ -28,27 +28,12 @@ STAMPS=$CACHE/stamps
 SRC=$CACHE/src
 
 # ---- pins -------------------------------------------------------------------
-PULUMI_VERSION=v3.274.1
-# github.com/pulumi/pulumi-kubernetes/provider/v4 has no semver tags; the module
-# proxy serves only this pseudo-version of it (commit of the v4.25.0 release,
-# the one crd2pulumi v1.6.1 pins). v4.32.0's commit a03ff6ba58d2 is refused.
-K8S_PROVIDER_MODVER=v4.0.0-20260115033456-f47bc2d6f199
-K8S_PROVIDER_VERSION=4.25.0        # stamped into the binary (pkg/version.Version)
-# The provider's ../sdk replace and its pulumi pkg/sdk must be replaced by
-# served versions that still compile with the v4.25.0 provider code:
-#  - sdk/v4 >= v4.24.0 (its require); served: v4.29.0, v4.31.x, v4.32.0;
-#  - sdk/v4 v4.32.0 pulls sdk/v3 v3.243.0, which breaks the commit's pkg
-#    v3.215.0 (lang.InstallDependencies gained a ctx), and pkg >= v3.248.0
-#    (v3.243.0 has no zip on the proxy) breaks the provider code (schema
-#    PackageSpec.Provider became a pointer);
-#  - sdk/v4 v4.29.0 pulls sdk/v3 v3.226.0: pkg+sdk v3.226.0 fit both.
-# The project's own SDK (v4.32.0) is independent of this.
-K8S_SDK_VERSION=v4.29.0
-K8S_PULUMI_VERSION=v3.226.0
-EGCTL_VERSION=v1.9.1
-KUBECTL_VALIDATE_VERSION=v0.0.5-0.20250915070809-d2f2d68fba09
+# Every pin lives in tools/versions.env (scripts and Go tests read it).
+# shellcheck source=../tools/versions.env
+source "$ROOT/tools/versions.env"
+EGCTL_VERSION=$ENVOY_GATEWAY_VERSION
 
-ALL_TOOLS=(pulumi pulumi-resource-kubernetes egctl kubectl-validate)
+ALL_TOOLS=(pulumi pulumi-resource-kubernetes egctl egctl-verify kubectl-validate)
 
 # ---- helpers ----------------------------------------------------------------
 log() { printf '%s\n' "$*" >&2; }
@@ -74,10 +59,11 @@ ensure_jq() {
 
 sha() { sha256sum | cut -c1-16; }
 
-# key <tool> <recipe...>: everything that determines the binary.
+# key <wrapper> <prep> <recipe...>: everything that determines the binary: the recipe, the
+# preparation step's code, the Go version and the wrapper module tools/<wrapper>.
 key() {
-  local t=$1; shift
-  { printf '%s\n' "$@" "$(go env GOVERSION)"; cat "$ROOT/tools/$t/go.mod" "$ROOT/tools/$t/go.sum"; } | sha
+  local w=$1 prep=$2; shift 2
+  { printf '%s\n' "$@" "$(go env GOVERSION)"; declare -f "$prep" 2>/dev/null || true; cat "$ROOT/tools/$w/go.mod" "$ROOT/tools/$w/go.sum"; } | sha
 }
 
 is_fresh() { # <tool> <key>
@@ -96,8 +82,9 @@ require_pin() {
 # (or :) runs first, only when a build is needed.
 go_build() {
   local t=$1 v=$2 pkg=$3 dir=$4 prep=$5; shift 5
-  local k start tmp lock
-  k=$(key "$t" "$v" "$pkg" "$*")
+  local k start tmp lock w=$t
+  [ "$t" = egctl-verify ] && w=egctl
+  k=$(key "$w" "$prep" "$v" "$pkg" "$*")
   if is_fresh "$t" "$k"; then log "cached $t $v"; return 0; fi
   mkdir -p "$BIN" "$STAMPS"
   # The cache may be shared by several checkouts: one builder per tool.
@@ -216,6 +203,30 @@ build_egctl() {
     -ldflags "-s -w -X $m/internal/cmd/version.envoyGatewayVersion=$EGCTL_VERSION"
 }
 
+# ---- egctl-verify -------------------------------------------------------------
+# egctl with tools/egctl/patches/backend-disabled-env.patch: the Envoy Gateway module is copied
+# out of the module cache, patched, and built through a copy of the egctl wrapper module that
+# replaces the module by the patched copy. The build refuses to run when the patch no longer
+# applies.
+EGCTL_PATCH=$ROOT/tools/egctl/patches/backend-disabled-env.patch
+prep_egctl_verify() {
+  local m=github.com/envoyproxy/gateway src work=$SRC/egctl-verify
+  src=$(cd "$ROOT/tools/egctl" && go mod download -json "$m@$EGCTL_VERSION" | jq -r .Dir)
+  [ -d "$src" ] || die "egctl-verify: cannot download $m@$EGCTL_VERSION"
+  rm -rf "$work" && mkdir -p "$work/wrap"
+  cp -R "$src" "$work/gateway" && chmod -R u+w "$work/gateway"
+  patch -d "$work/gateway" -p1 --forward --batch --quiet <"$EGCTL_PATCH" >&2 ||
+    die "egctl-verify: $EGCTL_PATCH no longer applies to $m@$EGCTL_VERSION; regenerate it"
+  cp "$ROOT/tools/egctl/go.mod" "$ROOT/tools/egctl/go.sum" "$work/wrap/"
+  (cd "$work/wrap" && go mod edit -replace "$m=$work/gateway")
+}
+build_egctl_verify() {
+  local m=github.com/envoyproxy/gateway
+  require_pin egctl $m "$EGCTL_VERSION"
+  go_build egctl-verify "$EGCTL_VERSION $(sha <"$EGCTL_PATCH")" $m/cmd/egctl "$SRC/egctl-verify/wrap" prep_egctl_verify \
+    -mod=mod -ldflags "-s -w -X $m/internal/cmd/version.envoyGatewayVersion=$EGCTL_VERSION"
+}
+
 # ---- kubectl-validate ---------------------------------------------------------
 regen_kubectl_validate() {
   local m=sigs.k8s.io/kubectl-validate
@@ -238,9 +249,10 @@ case ${1:-} in
   --list)
     printf '%s\n' "pulumi $PULUMI_VERSION" \
       "pulumi-resource-kubernetes $K8S_PROVIDER_VERSION ($K8S_PROVIDER_MODVER, sdk/v4 $K8S_SDK_VERSION, pulumi $K8S_PULUMI_VERSION)" \
-      "egctl $EGCTL_VERSION" "kubectl-validate $KUBECTL_VALIDATE_VERSION"
+      "egctl $EGCTL_VERSION" "egctl-verify $EGCTL_VERSION + tools/egctl/patches/backend-disabled-env.patch" \
+      "kubectl-validate $KUBECTL_VALIDATE_VERSION"
     exit 0 ;;
-  -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,/^$/p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 esac
 [ $# -gt 0 ] || set -- "${ALL_TOOLS[@]}"
 

@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# make up: `pulumi up` on a stack (default dev) with a local file state backend in .state/, through
-# cmd/up (Automation API: the program in-process, the pinned pulumi CLI driving the engine).
-# With the dev config the Kubernetes provider renders every object into out/dev/ (no cluster).
+# make up: `pulumi up` on a stack (default dev) with a local file state backend in .state/,
+# through cmd/up (Automation API: the program in-process, the pinned pulumi CLI driving the
+# engine). With the dev config the Kubernetes provider renders every object into out/dev/.
 #
-#   scripts/up.sh [STACK]
+#   scripts/up.sh [STACK] [cmd/up flags...]
 #
 # The dev stack's secrets passphrase is fixed and DEV-ONLY ("upstream-tls-dev-only"); any other
 # stack must bring its own PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE).
 set -euo pipefail
 stack=${1:-dev}
+shift || true
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
+# shellcheck source=pulumi-env.sh
 source scripts/pulumi-env.sh
 
 export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$repo/.state}
@@ -23,8 +25,5 @@ elif [[ -z ${PULUMI_CONFIG_PASSPHRASE:-} && -z ${PULUMI_CONFIG_PASSPHRASE_FILE:-
 fi
 
 start=$SECONDS
-go build -o "$UPSTREAM_TLS_CACHE/bin/upstream-tls-up" ./cmd/up
-echo "cmd/up ready in $((SECONDS - start))s" >&2
-start=$SECONDS
-"$UPSTREAM_TLS_CACHE/bin/upstream-tls-up" -stack "$stack" -dir "$repo"
+upstream-tls-up -stack "$stack" -dir "$repo" "$@"
 echo "pulumi up ($stack) took $((SECONDS - start))s"

@@ -1,7 +1,5 @@
-// Command render is the engine-free renderer behind `make render STACK=<stack>`: it reads
-// Pulumi.<stack>.yaml, plans the environment exactly as the Pulumi program would, and writes
-// the planned objects as YAML into out/render/<stack>/. Invalid configuration fails with the
-// same messages `pulumi preview` gives, and writes nothing.
+// Command render is the engine-free renderer behind `make render STACK=<stack>` (see
+// render.Stack): Pulumi.<stack>.yaml → out/render/<stack>/.
 package main
 
 import (
@@ -10,9 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/upstream-tls/upstream-tls/components/manifest"
-	"github.com/upstream-tls/upstream-tls/components/plan"
-	"github.com/upstream-tls/upstream-tls/components/stackconfig"
+	"github.com/upstream-tls/upstream-tls/internal/render"
 )
 
 func main() {
@@ -26,27 +22,8 @@ func main() {
 	if *out == "" {
 		*out = filepath.Join("out", "render", *stack)
 	}
-	if err := run(*config, *out); err != nil {
+	if err := render.Stack(*config, *out, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "render:", err)
 		os.Exit(1)
 	}
-}
-
-func run(configPath, out string) error {
-	st, err := stackconfig.FromFile(configPath)
-	if err != nil {
-		return err
-	}
-	p, err := plan.Build(st.Args)
-	if err != nil {
-		return err
-	}
-	if err := manifest.WriteDir(out, p); err != nil {
-		return err
-	}
-	for _, w := range p.Warnings {
-		fmt.Fprintln(os.Stderr, "warning:", w)
-	}
-	fmt.Printf("rendered %d objects and install.yaml into %s\n\n%s", len(p.AllObjects()), out, p.Posture())
-	return nil
 }

@@ -1,7 +1,9 @@
-// Package envoygateway installs Envoy Gateway: the Gateway API CRDs (when this component owns
-// them), Envoy Gateway's own CRDs and controller from its Helm charts with the Backend API
-// enabled when needed, and the GatewayClass. Everything that uses the CRDs depends on this
-// component, so CRDs are established before any Gateway API object is applied.
+// Package envoygateway is the EnvoyGateway component: Envoy Gateway's own CRDs and controller
+// from its Helm charts (the Backend API enabled when the plan says so) and the GatewayClass.
+// The Gateway API CRDs are not its concern: the top-level UpstreamTls owns them.
+//
+// It is a building block of UpstreamTls, which plans it; New registers the component, Install
+// its children once what they wait for is registered.
 package envoygateway
 
 import (
@@ -9,23 +11,20 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/upstream-tls/upstream-tls/components/install"
-	"github.com/upstream-tls/upstream-tls/components/kubeobject"
-	"github.com/upstream-tls/upstream-tls/components/plan"
+	"github.com/upstream-tls/upstream-tls/internal/plan/envoy"
+	"github.com/upstream-tls/upstream-tls/internal/register"
 )
 
 // Token is the component's type.
 const Token = "upstream-tls:index:EnvoyGateway"
 
-// Args are the planned installation (plan.Build(...).Install).
+// Args are the planned installation.
 type Args struct {
-	Install plan.Install
-	// DependsOn are resources the charts wait for (for example, on EKS, the AWS Load Balancer
-	// Controller, whose Service webhook must serve before any Service is created).
-	DependsOn []pulumi.Resource
-	// CRDAliases are former identities of the Gateway API CRD bundle, so that moving its owner
-	// (see upstreamtls) never replaces the CRDs.
-	CRDAliases []pulumi.Alias
+	// Install comes from the plan (plan.Build(...).Envoy.Install).
+	Install envoy.Install
+	// Deps holds every registered resource by plan key; the releases and the GatewayClass
+	// depend on what their plan entries name, and are added to it.
+	Deps *register.Deps
 }
 
 // EnvoyGateway is the installed controller and its GatewayClass.
@@ -37,57 +36,44 @@ type EnvoyGateway struct {
 	// BackendAPIEnabled reports whether Envoy Gateway's Backend API is on.
 	BackendAPIEnabled pulumi.BoolOutput `pulumi:"backendApiEnabled"`
 
-	// gatewayAPICRDs installed the Gateway API CRDs; nil when they are managed elsewhere.
-	gatewayAPICRDs pulumi.Resource
+	name string
 }
 
-// CRDsName is the resource name of the Gateway API CRD bundle installed by the component named
-// name. Whoever else owns the bundle uses the same name, so that an alias can carry it over.
-func CRDsName(name string) string { return name + "-gateway-api-crds" }
-
-// New installs Envoy Gateway as planned.
-func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*EnvoyGateway, error) {
-	if args == nil || args.Install.GatewayClass == nil {
-		return nil, fmt.Errorf("envoygateway %q: args.Install must come from plan.Build", name)
-	}
-	in := args.Install
-	c := &EnvoyGateway{}
+// New registers the component (no children yet: see Install).
+func New(ctx *pulumi.Context, name string, opts ...pulumi.ResourceOption) (*EnvoyGateway, error) {
+	c := &EnvoyGateway{name: name}
 	if err := ctx.RegisterComponentResource(Token, name, c, opts...); err != nil {
-		return nil, err
-	}
-	parent := pulumi.Parent(c)
-	deps := append([]pulumi.Resource(nil), args.DependsOn...)
-
-	if in.GatewayAPICRDs != nil {
-		crds, err := install.CRDs(ctx, CRDsName(name), in.GatewayAPICRDs, parent, pulumi.Aliases(args.CRDAliases))
-		if err != nil {
-			return nil, fmt.Errorf("envoygateway %q: Gateway API CRDs: %w", name, err)
-		}
-		deps = append(deps, crds)
-		c.gatewayAPICRDs = crds
-	}
-	for _, r := range in.Releases {
-		chart, err := install.Chart(ctx, name+"-"+r.Name, r, pulumi.ToMap(r.Values), parent, pulumi.DependsOn(deps))
-		if err != nil {
-			return nil, fmt.Errorf("envoygateway %q: chart %s: %w", name, r.Name, err)
-		}
-		deps = append(deps, chart)
-	}
-	if _, err := kubeobject.Register(ctx, in.GatewayClass, nil, parent, pulumi.DependsOn(deps)); err != nil {
-		return nil, fmt.Errorf("envoygateway %q: %w", name, err)
-	}
-
-	c.GatewayClassName = pulumi.String(in.GatewayClass.GetName()).ToStringOutput()
-	c.BackendAPIEnabled = pulumi.Bool(in.EnableBackend).ToBoolOutput()
-	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
-		"gatewayClassName":  c.GatewayClassName,
-		"backendApiEnabled": c.BackendAPIEnabled,
-	}); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
-// GatewayAPICRDs returns the resource that installed the Gateway API CRDs, or nil when they are
-// managed elsewhere. Components that need the CRDs (the EKS path) depend on it.
-func (c *EnvoyGateway) GatewayAPICRDs() pulumi.Resource { return c.gatewayAPICRDs }
+// Install registers the charts (Envoy Gateway CRDs, then the controller) and the GatewayClass
+// as children, and the component's outputs.
+func (c *EnvoyGateway) Install(ctx *pulumi.Context, args *Args) error {
+	if args == nil || args.Install.GatewayClass.Resource == nil || args.Deps == nil {
+		return fmt.Errorf("envoygateway %q: args must come from plan.Build", c.name)
+	}
+	in := args.Install
+	parent := pulumi.Parent(c)
+	for _, r := range in.Releases {
+		after, err := args.Deps.Of(r.DependsOn)
+		if err != nil {
+			return fmt.Errorf("envoygateway %q: chart %s: %w", c.name, r.Name, err)
+		}
+		chart, err := register.Chart(ctx, c.name+"-"+r.Name, r.HelmRelease, nil, parent, pulumi.DependsOn(after))
+		if err != nil {
+			return fmt.Errorf("envoygateway %q: %w", c.name, err)
+		}
+		args.Deps.Add(r.Step, chart)
+	}
+	if _, err := register.Object(ctx, in.GatewayClass, args.Deps, nil, parent); err != nil {
+		return fmt.Errorf("envoygateway %q: %w", c.name, err)
+	}
+	c.GatewayClassName = pulumi.String(in.GatewayClass.Name()).ToStringOutput()
+	c.BackendAPIEnabled = pulumi.Bool(in.EnableBackend).ToBoolOutput()
+	return ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"gatewayClassName":  c.GatewayClassName,
+		"backendApiEnabled": c.BackendAPIEnabled,
+	})
+}

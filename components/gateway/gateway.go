@@ -1,4 +1,5 @@
-// Package gateway creates the Gateway and the certificates of its HTTPS listeners.
+// Package gateway is the Gateway component: the Gateway and the generated certificates of its
+// HTTPS listeners. It is a building block of UpstreamTls, which plans it.
 package gateway
 
 import (
@@ -6,20 +7,21 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/upstream-tls/upstream-tls/components/certificate"
-	"github.com/upstream-tls/upstream-tls/components/kubeobject"
-	"github.com/upstream-tls/upstream-tls/components/plan"
+	"github.com/upstream-tls/upstream-tls/internal/plan/core"
+	"github.com/upstream-tls/upstream-tls/internal/plan/envoy"
+	"github.com/upstream-tls/upstream-tls/internal/register"
 )
 
 // Token is the component's type.
 const Token = "upstream-tls:index:Gateway"
 
-// Args are the planned Gateway (plan.Build(...).Gateway).
+// Args are the planned Gateway.
 type Args struct {
-	Gateway plan.GatewayPlan
-	// DependsOn are what the objects need first: their namespace, the CRDs, the controllers.
-	// (Pulumi does not pass a component's dependsOn to its children, so it goes here.)
-	DependsOn []pulumi.Resource
+	// Gateway comes from the plan (plan.Build(...).Envoy.Gateway).
+	Gateway envoy.GatewayPlan
+	// Deps holds every registered resource by plan key; the objects depend on what their plan
+	// entries name, and are added to it.
+	Deps *register.Deps
 }
 
 // Gateway is the created Gateway.
@@ -33,28 +35,28 @@ type Gateway struct {
 
 // New creates the planned Gateway with its generated listener certificates.
 func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Gateway, error) {
-	if args == nil || len(args.Gateway.Objects) == 0 {
-		return nil, fmt.Errorf("gateway %q: args.Gateway must come from plan.Build", name)
+	if args == nil || len(args.Gateway.Objects) == 0 || args.Deps == nil {
+		return nil, fmt.Errorf("gateway %q: args must come from plan.Build", name)
 	}
 	c := &Gateway{}
 	if err := ctx.RegisterComponentResource(Token, name, c, opts...); err != nil {
 		return nil, err
 	}
-	certs, err := certificate.NewSet(ctx, args.Gateway.Certificates, pulumi.Parent(c))
+	certs, err := register.NewCertificates(ctx, args.Gateway.Certificates, pulumi.Parent(c))
 	if err != nil {
 		return nil, fmt.Errorf("gateway %q: %w", name, err)
 	}
-	var gw plan.Object
+	var gw core.Object
 	for _, o := range args.Gateway.Objects {
-		if _, err := kubeobject.Register(ctx, o, certs, pulumi.Parent(c), pulumi.DependsOn(args.DependsOn)); err != nil {
+		if _, err := register.Object(ctx, o, args.Deps, certs.Resolver(nil), pulumi.Parent(c)); err != nil {
 			return nil, fmt.Errorf("gateway %q: %w", name, err)
 		}
-		if o.GroupVersionKind().Kind == "Gateway" {
+		if o.Kind() == core.KindGateway {
 			gw = o
 		}
 	}
-	c.Name = pulumi.String(gw.GetName()).ToStringOutput()
-	c.Namespace = pulumi.String(gw.GetNamespace()).ToStringOutput()
+	c.Name = pulumi.String(gw.Name()).ToStringOutput()
+	c.Namespace = pulumi.String(gw.Namespace()).ToStringOutput()
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{"name": c.Name, "namespace": c.Namespace}); err != nil {
 		return nil, err
 	}

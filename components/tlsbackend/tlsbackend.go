@@ -1,6 +1,9 @@
-// Package tlsbackend creates one TLS backend: its generated certificates, the workload and
-// Service (unless existing), the upstream TLS objects of its mode (BackendTLSPolicy, CA
-// ConfigMap or Envoy Gateway Backend), the ReferenceGrant and the route.
+// Package tlsbackend is the TLSBackend component: one TLS backend's generated certificates,
+// its workload and Service (unless existing), the upstream TLS objects of its mode
+// (BackendTLSPolicy, CA ConfigMap or Envoy Gateway Backend), the ReferenceGrant and the route.
+// Every object waits only for what its plan entry names, so backends (and the objects within
+// one) apply in parallel where Kubernetes allows it. It is a building block of UpstreamTls,
+// which plans it.
 package tlsbackend
 
 import (
@@ -8,20 +11,20 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/upstream-tls/upstream-tls/components/certificate"
-	"github.com/upstream-tls/upstream-tls/components/kubeobject"
-	"github.com/upstream-tls/upstream-tls/components/plan"
+	"github.com/upstream-tls/upstream-tls/internal/plan/envoy"
+	"github.com/upstream-tls/upstream-tls/internal/register"
 )
 
 // Token is the component's type.
 const Token = "upstream-tls:index:TLSBackend"
 
-// Args are one planned backend (an element of plan.Build(...).Backends).
+// Args are one planned backend.
 type Args struct {
-	Backend plan.Backend
-	// DependsOn are what the objects need first: their namespace, the CRDs, the controllers.
-	// (Pulumi does not pass a component's dependsOn to its children, so it goes here.)
-	DependsOn []pulumi.Resource
+	// Backend comes from the plan (an element of plan.Build(...).Envoy.Backends).
+	Backend envoy.Backend
+	// Deps holds every registered resource by plan key; the objects depend on what their plan
+	// entries name, and are added to it.
+	Deps *register.Deps
 }
 
 // TLSBackend reports how the gateway reaches the backend.
@@ -30,7 +33,8 @@ type TLSBackend struct {
 
 	// Mode is system, ca or insecure.
 	Mode pulumi.StringOutput `pulumi:"mode"`
-	// Verified is true when the gateway verifies the backend's certificate.
+	// Verified is true when the gateway verifies the backend's certificate (derived from the
+	// planned objects).
 	Verified pulumi.BoolOutput `pulumi:"verified"`
 	// Hostname is the SNI the gateway sends.
 	Hostname pulumi.StringOutput `pulumi:"hostname"`
@@ -42,8 +46,8 @@ type TLSBackend struct {
 
 // New creates the planned backend.
 func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*TLSBackend, error) {
-	if args == nil || args.Backend.Name == "" {
-		return nil, fmt.Errorf("tlsbackend %q: args.Backend must come from plan.Build", name)
+	if args == nil || args.Backend.Name == "" || args.Deps == nil {
+		return nil, fmt.Errorf("tlsbackend %q: args must come from plan.Build", name)
 	}
 	be := args.Backend
 	c := &TLSBackend{}
@@ -51,7 +55,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 	parent := pulumi.Parent(c)
-	certs, err := certificate.NewSet(ctx, be.Certificates, parent)
+	certs, err := register.NewCertificates(ctx, be.Certificates, parent)
 	if err != nil {
 		return nil, fmt.Errorf("tlsbackend %q: %w", name, err)
 	}
@@ -62,19 +66,14 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		}
 	}
 	var keys []string
-	prev := args.DependsOn
 	for _, o := range be.Objects {
-		// Objects are applied in plan order: Secret before Deployment, ConfigMap before policy,
-		// ReferenceGrant before route.
-		res, err := kubeobject.Register(ctx, o, certs, parent, pulumi.DependsOn(prev))
-		if err != nil {
+		if _, err := register.Object(ctx, o, args.Deps, certs.Resolver(nil), parent); err != nil {
 			return nil, fmt.Errorf("tlsbackend %q: %w", name, err)
 		}
-		prev = append(append([]pulumi.Resource(nil), args.DependsOn...), res)
-		keys = append(keys, plan.ObjectKey(o))
+		keys = append(keys, o.Key())
 	}
 	c.Mode = pulumi.String(string(be.Mode)).ToStringOutput()
-	c.Verified = pulumi.Bool(be.Verified).ToBoolOutput()
+	c.Verified = pulumi.Bool(be.Verified()).ToBoolOutput()
 	c.Hostname = pulumi.String(be.Hostname).ToStringOutput()
 	c.Objects = pulumi.ToStringArray(keys).ToStringArrayOutput()
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{

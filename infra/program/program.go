@@ -1,64 +1,104 @@
-// Package program is the upstream-tls stack program: it reads the stack's typed configuration,
+// Package program is the upstream-tls stack program: it reads the stack's configuration,
 // builds the Kubernetes provider (rendering YAML into upstream-tls:renderDir when set, otherwise
 // using the ambient kubeconfig), composes UpstreamTls and exports its outputs. infra/main.go
-// runs it under the Pulumi CLI's Go language host; cmd/up runs it inline through the Automation
-// API (the same engine, no language host needed).
+// runs it under the Pulumi CLI's Go language host; cmd/up (internal/engine) runs it inline
+// through the Automation API (the same engine, no language host needed).
 package program
 
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+	pulumiconfig "github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
-	"github.com/upstream-tls/upstream-tls/components/stackconfig"
 	"github.com/upstream-tls/upstream-tls/components/upstreamtls"
+	"github.com/upstream-tls/upstream-tls/internal/config"
 )
 
-// Run is the stack program.
-func Run(ctx *pulumi.Context) error {
-	cfg := config.New(ctx, stackconfig.Namespace)
-	st, err := stackconfig.Decode(func(key string) (string, bool) {
-		v, err := cfg.Try(key)
-		return v, err == nil
-	})
-	if err != nil {
-		return err
+// Options say where the program's files are.
+type Options struct {
+	// Root is the project directory relative paths of the configuration (renderDir, chartDir,
+	// local CRD directories) are resolved against. Default: the nearest directory at or above
+	// the working directory holding Pulumi.yaml.
+	Root string
+	// StackFile is the stack's configuration file, which the program checks as `make render`
+	// does (unknown keys, keys given twice under different spellings). Default:
+	// <Root>/Pulumi.<stack>.yaml when it exists.
+	StackFile string
+}
+
+// Run is the stack program with default Options.
+func Run(ctx *pulumi.Context) error { return New(Options{})(ctx) }
+
+// New returns the stack program for opts.
+func New(opts Options) pulumi.RunFunc {
+	return func(ctx *pulumi.Context) error {
+		root := opts.Root
+		if root == "" {
+			wd, err := os.Getwd()
+			if err != nil {
+				return err
+			}
+			if root, err = config.ProjectRoot(wd); err != nil {
+				return err
+			}
+		}
+		stackFile := opts.StackFile
+		if stackFile == "" {
+			if f := filepath.Join(root, "Pulumi."+ctx.Stack()+".yaml"); fileExists(f) {
+				stackFile = f
+			}
+		}
+		if stackFile != "" {
+			raw, err := os.ReadFile(stackFile)
+			if err != nil {
+				return fmt.Errorf("read stack config: %w", err)
+			}
+			if err := config.CheckStackFile(raw, stackFile); err != nil {
+				return err
+			}
+		}
+		cfg := pulumiconfig.New(ctx, config.Namespace)
+		st, err := config.Decode(func(key string) (string, bool) {
+			v, err := cfg.Try(key)
+			return v, err == nil
+		})
+		if err != nil {
+			return err
+		}
+		st.Absolutize(root)
+		providerArgs := &kubernetes.ProviderArgs{}
+		if st.RenderDir != "" {
+			providerArgs.RenderYamlToDirectory = pulumi.String(st.RenderDir)
+		}
+		k8s, err := kubernetes.NewProvider(ctx, "kubernetes", providerArgs)
+		if err != nil {
+			return fmt.Errorf("kubernetes provider: %w", err)
+		}
+		env, err := upstreamtls.New(ctx, "upstream-tls", &st.Args, pulumi.Providers(k8s))
+		if err != nil {
+			return err
+		}
+		ctx.Export("posture", env.Posture)
+		ctx.Export("backends", env.Backends)
+		ctx.Export("gatewayName", env.GatewayName)
+		ctx.Export("gatewayNamespace", env.GatewayNamespace)
+		ctx.Export("backendApiEnabled", env.BackendAPIEnabled)
+		if st.Args.EKS != nil && st.Args.EKS.Enabled {
+			ctx.Export("nlbTargets", env.NLBTargets)
+			ctx.Export("nlbAddress", env.NLBAddress)
+		}
+		if st.RenderDir != "" {
+			ctx.Export("renderDir", pulumi.String(st.RenderDir))
+		}
+		return nil
 	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return err
-	}
-	root, err := stackconfig.ProjectRoot(wd)
-	if err != nil {
-		return err
-	}
-	st.Absolutize(root)
-	providerArgs := &kubernetes.ProviderArgs{}
-	if st.RenderDir != "" {
-		providerArgs.RenderYamlToDirectory = pulumi.String(st.RenderDir)
-	}
-	k8s, err := kubernetes.NewProvider(ctx, "kubernetes", providerArgs)
-	if err != nil {
-		return fmt.Errorf("kubernetes provider: %w", err)
-	}
-	env, err := upstreamtls.New(ctx, "upstream-tls", &st.Args, pulumi.Providers(k8s))
-	if err != nil {
-		return err
-	}
-	ctx.Export("posture", env.Posture)
-	ctx.Export("backends", env.Backends)
-	ctx.Export("gatewayName", env.GatewayName)
-	ctx.Export("gatewayNamespace", env.GatewayNamespace)
-	ctx.Export("backendApiEnabled", env.BackendAPIEnabled)
-	if st.Args.EKS != nil && st.Args.EKS.Enabled {
-		ctx.Export("nlbTargets", env.NLBTargets)
-		ctx.Export("nlbAddress", env.NLBAddress)
-	}
-	if st.RenderDir != "" {
-		ctx.Export("renderDir", pulumi.String(st.RenderDir))
-	}
-	return nil
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/upstream-tls/upstream-tls/components/pki"
+	"github.com/upstream-tls/upstream-tls/internal/pki"
 )
 
 // TestEngineEKS runs the EKS stack on the real engine with the Kubernetes provider in render

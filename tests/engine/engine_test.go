@@ -23,11 +23,12 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"sigs.k8s.io/yaml"
 
-	"github.com/upstream-tls/upstream-tls/components/manifest"
-	"github.com/upstream-tls/upstream-tls/components/pki"
-	"github.com/upstream-tls/upstream-tls/components/plan"
-	"github.com/upstream-tls/upstream-tls/components/stackconfig"
 	"github.com/upstream-tls/upstream-tls/infra/program"
+	"github.com/upstream-tls/upstream-tls/internal/config"
+	"github.com/upstream-tls/upstream-tls/internal/pki"
+	"github.com/upstream-tls/upstream-tls/internal/plan"
+	"github.com/upstream-tls/upstream-tls/internal/render"
+	"github.com/upstream-tls/upstream-tls/internal/testutil"
 )
 
 const stack = "enginetest"
@@ -37,13 +38,11 @@ var privateKeyPEM = regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY-----`)
 // env is the environment scripts/pulumi-env.sh sets up (tools built on first use).
 var env []string
 
-func repoRoot() string {
-	wd, _ := os.Getwd()
-	return filepath.Join(wd, "..", "..")
-}
+func repoRoot() string { return testutil.MustRepoRoot() }
 
 func TestMain(m *testing.M) {
-	cmd := exec.Command("bash", "-c", "source scripts/pulumi-env.sh >&2 && env -0")
+	// errexit and pipefail: a failed toolchain build stops here, not in a test much later.
+	cmd := exec.Command("bash", "-c", "set -euo pipefail; source scripts/pulumi-env.sh >&2; env -0")
 	cmd.Dir = repoRoot()
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
@@ -108,7 +107,8 @@ func newWorkspaceFrom(t *testing.T, stackFile, renderDir string, edit func(strin
 		cfg = edit(cfg)
 	}
 	w.writeConfig(cfg)
-	w.stack, err = auto.UpsertStackInlineSource(context.Background(), stack, stackconfig.Namespace, program.Run, auto.WorkDir(dir))
+	prog := program.New(program.Options{Root: repoRoot(), StackFile: w.config})
+	w.stack, err = auto.UpsertStackInlineSource(context.Background(), stack, config.Namespace, prog, auto.WorkDir(dir))
 	if err != nil {
 		t.Fatalf("create stack: %v", err)
 	}
@@ -168,7 +168,7 @@ func (w *workspace) rendered() map[string]map[string]any {
 }
 
 func (w *workspace) plan() *plan.Plan {
-	st, err := stackconfig.FromFile(w.config)
+	st, err := config.FromFile(w.config)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -179,9 +179,15 @@ func (w *workspace) plan() *plan.Plan {
 	return p
 }
 
-// matches compares a planned value with the engine's rendering: equal, except where the plan
-// holds a computed placeholder, which the engine must have filled with PEM.
-func matches(planned, got any, path string, problems *[]string) {
+// matches compares a planned value with the engine's rendering: equal, except at the paths the
+// plan binds to computed values (computed), which the engine must have filled with PEM.
+func matches(planned, got any, path string, computed map[string]bool, problems *[]string) {
+	if computed[path] {
+		if s, _ := got.(string); !strings.Contains(s, "-----BEGIN ") {
+			*problems = append(*problems, path+": computed value is not PEM")
+		}
+		return
+	}
 	switch p := planned.(type) {
 	case map[string]any:
 		g, ok := got.(map[string]any)
@@ -190,7 +196,7 @@ func matches(planned, got any, path string, problems *[]string) {
 			return
 		}
 		for k, v := range p {
-			matches(v, g[k], path+"."+k, problems)
+			matches(v, g[k], path+"."+k, computed, problems)
 		}
 	case []any:
 		g, ok := got.([]any)
@@ -199,15 +205,9 @@ func matches(planned, got any, path string, problems *[]string) {
 			return
 		}
 		for i := range p {
-			matches(p[i], g[i], path, problems)
+			matches(p[i], g[i], path, computed, problems)
 		}
 	case string:
-		if _, _, ok := plan.ParseComputed(p); ok {
-			if s, _ := got.(string); !strings.Contains(s, "-----BEGIN ") {
-				*problems = append(*problems, path+": computed value is not PEM")
-			}
-			return
-		}
 		if got != p {
 			*problems = append(*problems, path+": "+p+" != "+toString(got))
 		}
@@ -250,7 +250,7 @@ func TestEngineLifecycle(t *testing.T) {
 	}
 	caPEM := cm["data"].(map[string]any)["ca.crt"].(string)
 	certPEM := secretValue(t, secret, "tls.crt")
-	if err := pki.Verify(caPEM, certPEM, p.Backends[1].Hostname, time.Now()); err != nil {
+	if err := pki.Verify(caPEM, certPEM, p.Envoy.Backends[1].Hostname, time.Now()); err != nil {
 		t.Errorf("ca.crt does not verify the backend's serving certificate: %v", err)
 	}
 
@@ -295,15 +295,26 @@ func (w *workspace) checkRenderedEqualsPlan(p *plan.Plan, got map[string]map[str
 	t := w.t
 	t.Helper()
 	for _, o := range p.AllObjects() {
-		key := strings.TrimSuffix(manifest.FileName(o), ".yaml")
+		key := o.ResourceName()
 		r, ok := got[key]
 		if !ok {
-			t.Errorf("the engine did not render %s", plan.ObjectKey(o))
+			t.Errorf("the engine did not render %s", o.Key())
 			continue
 		}
-		want, err := manifest.ToMap(o)
+		want, err := render.ToMap(o)
 		if err != nil {
 			t.Fatal(err)
+		}
+		computed := map[string]bool{}
+		for _, b := range o.Computed {
+			path := key
+			for _, k := range b.Path {
+				if k == "stringData" {
+					k = "data" // the provider writes stringData as data
+				}
+				path += "." + k
+			}
+			computed[path] = true
 		}
 		// The provider writes a Secret's stringData as base64 data, as the API server stores it.
 		if sd, ok := want["stringData"].(map[string]any); ok {
@@ -316,7 +327,7 @@ func (w *workspace) checkRenderedEqualsPlan(p *plan.Plan, got map[string]map[str
 			want["data"] = sd
 		}
 		var problems []string
-		matches(want, r, key, &problems)
+		matches(want, r, key, computed, &problems)
 		for _, pr := range problems {
 			t.Errorf("engine and render differ: %s", pr)
 		}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/upstream-tls/upstream-tls/components/lbciam"
+	"github.com/upstream-tls/upstream-tls/internal/lbc/iam"
 )
 
 // TestEKSStack: `make render STACK=eks` writes, without AWS credentials or a cluster, the NLB
@@ -134,7 +134,8 @@ func TestEKSStack(t *testing.T) {
 	if err := json.Unmarshal(raw, &got); err != nil {
 		t.Fatal(err)
 	}
-	_ = json.Unmarshal([]byte(lbciam.Document()), &want)
+	doc, _ := iam.Document()
+	_ = json.Unmarshal([]byte(doc), &want)
 	if !reflect.DeepEqual(got, want) {
 		t.Error("iam-policy.json is not the controller's documented policy")
 	}

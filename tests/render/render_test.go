@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/upstream-tls/upstream-tls/internal/testutil"
 )
 
 var renderBin string
@@ -32,10 +34,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func repoRoot() string {
-	wd, _ := os.Getwd()
-	return filepath.Join(wd, "..", "..")
-}
+func repoRoot() string { return testutil.MustRepoRoot() }
 
 // render runs the renderer on a stack config file and returns its output directory, combined
 // output and error.
@@ -183,14 +182,15 @@ func TestEveryStackRenders(t *testing.T) {
 	}
 }
 
-// TestTypoIsRefused: an unknown field in a stack's config is an error naming the key.
+// TestTypoIsRefused: an unknown field in a stack's config is an error naming its path and the
+// field it was probably meant to be.
 func TestTypoIsRefused(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "Pulumi.typo.yaml")
 	if err := os.WriteFile(cfg, []byte("config:\n  upstream-tls:backends:\n    - name: a\n      tls: {mdoe: ca}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	_, out, err := render(t, cfg)
-	if err == nil || !strings.Contains(out, "upstream-tls:backends") || !strings.Contains(out, "mdoe") {
+	if err == nil || !strings.Contains(out, "backends[0].tls.mdoe: unknown field") || !strings.Contains(out, `did you mean "mode"`) {
 		t.Errorf("typo not reported with its key: err=%v\n%s", err, out)
 	}
 }

@@ -12,12 +12,15 @@ import (
 	"testing"
 
 	egv1a1 "github.com/envoyproxy/gateway/api/v1alpha1"
-	"github.com/upstream-tls/upstream-tls/components/lbcapi"
-	"github.com/upstream-tls/upstream-tls/components/plan"
-	"github.com/upstream-tls/upstream-tls/components/stackconfig"
-	"github.com/upstream-tls/upstream-tls/components/verify"
-	"github.com/upstream-tls/upstream-tls/tests/cases"
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/upstream-tls/upstream-tls/internal/config"
+	"github.com/upstream-tls/upstream-tls/internal/lbc"
+	"github.com/upstream-tls/upstream-tls/internal/plan"
+	"github.com/upstream-tls/upstream-tls/internal/plan/core"
+	"github.com/upstream-tls/upstream-tls/internal/plan/envoy"
+	"github.com/upstream-tls/upstream-tls/internal/testutil"
+	"github.com/upstream-tls/upstream-tls/internal/verify"
 )
 
 var (
@@ -25,18 +28,19 @@ var (
 	crdDirs   []string // pinned CRDs
 )
 
-func repoRoot() string {
-	wd, _ := os.Getwd()
-	return filepath.Join(wd, "..", "..")
-}
+func repoRoot() string { return testutil.MustRepoRoot() }
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "schema-crds")
 	if err != nil {
 		panic(err)
 	}
-	validator, crdDirs, err = verify.SchemaTools(context.Background(), repoRoot(), filepath.Join(dir, "offline"))
+	bin, err := testutil.Tools(repoRoot(), "kubectl-validate")
 	if err != nil {
+		panic(err)
+	}
+	validator = filepath.Join(bin, "kubectl-validate")
+	if crdDirs, err = testutil.OfflineInputs(repoRoot(), filepath.Join(dir, "offline")); err != nil {
 		panic(err)
 	}
 	code := m.Run()
@@ -44,7 +48,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func validate(t *testing.T, objs []plan.Object) (string, error) {
+func validate(t *testing.T, objs []core.Object) (string, error) {
 	t.Helper()
 	return verify.ValidateSchema(context.Background(), validator, crdDirs, objs)
 }
@@ -52,11 +56,11 @@ func validate(t *testing.T, objs []plan.Object) (string, error) {
 // goldenPlans plans every golden input that is valid, and every committed stack.
 func goldenPlans(t *testing.T) map[string]*plan.Plan {
 	t.Helper()
-	golden, err := cases.Golden(repoRoot())
+	golden, err := testutil.Golden(repoRoot())
 	if err != nil {
 		t.Fatal(err)
 	}
-	stacks, err := cases.Stacks(repoRoot())
+	stacks, err := testutil.Stacks(repoRoot())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,58 +97,58 @@ func TestViolationsAreCaught(t *testing.T) {
 	system := gwapiv1.WellKnownCACertificatesSystem
 	for _, tc := range []struct {
 		name   string
-		mutate func(o plan.Object) bool
+		mutate func(o core.Object) bool
 		want   string
 		stack  string // default Pulumi.dev.yaml
 	}{
-		{"policy with both a CA ref and the system CAs", func(o plan.Object) bool {
-			btp, ok := o.(*gwapiv1.BackendTLSPolicy)
+		{"policy with both a CA ref and the system CAs", func(o core.Object) bool {
+			btp, ok := o.Resource.(*gwapiv1.BackendTLSPolicy)
 			if ok && len(btp.Spec.Validation.CACertificateRefs) > 0 {
 				btp.Spec.Validation.WellKnownCACertificates = &system
 				return true
 			}
 			return false
 		}, "must not contain both CACertificateRefs and WellKnownCACertificates", ""},
-		{"insecure Backend that also trusts the system CAs", func(o plan.Object) bool {
-			b, ok := o.(*egv1a1.Backend)
+		{"insecure Backend that also trusts the system CAs", func(o core.Object) bool {
+			b, ok := o.Resource.(*egv1a1.Backend)
 			if ok {
 				b.Spec.TLS.WellKnownCACertificates = &system
 			}
 			return ok
 		}, "must not contain either CACertificateRefs or WellKnownCACertificates when InsecureSkipVerify is enabled", ""},
-		{"policy hostname with upper case", func(o plan.Object) bool {
-			btp, ok := o.(*gwapiv1.BackendTLSPolicy)
+		{"policy hostname with upper case", func(o core.Object) bool {
+			btp, ok := o.Resource.(*gwapiv1.BackendTLSPolicy)
 			if ok {
 				btp.Spec.Validation.Hostname = "Public-API.example.com"
 			}
 			return ok
 		}, "spec.validation.hostname", ""},
-		{"TLS health check on a target group", func(o plan.Object) bool {
-			tgc, ok := o.(*lbcapi.TargetGroupConfiguration)
+		{"TLS health check on a target group", func(o core.Object) bool {
+			tgc, ok := o.Resource.(*lbc.TargetGroupConfiguration)
 			if ok {
 				tgc.Spec.DefaultConfiguration.HealthCheckConfig.HealthCheckProtocol = "TLS"
 			}
 			return ok
 		}, `healthCheckProtocol: Unsupported value: "TLS"`, "Pulumi.eks.yaml"},
-		{"target group protocol in lower case", func(o plan.Object) bool {
-			tgc, ok := o.(*lbcapi.TargetGroupConfiguration)
+		{"target group protocol in lower case", func(o core.Object) bool {
+			tgc, ok := o.Resource.(*lbc.TargetGroupConfiguration)
 			if ok {
 				tgc.Spec.DefaultConfiguration.Protocol = "tls"
 			}
 			return ok
 		}, "spec.defaultConfiguration.protocol", "Pulumi.eks.yaml"},
-		{"TLS listener with neither certificateRefs nor options", func(o plan.Object) bool {
-			gw, ok := o.(*gwapiv1.Gateway)
+		{"TLS listener with neither certificateRefs nor options", func(o core.Object) bool {
+			gw, ok := o.Resource.(*gwapiv1.Gateway)
 			if ok && gw.Spec.Listeners[0].Protocol == gwapiv1.TLSProtocolType {
 				gw.Spec.Listeners[0].TLS.Options = nil
 				return true
 			}
 			return false
 		}, "certificateRefs or options must be specified when mode is Terminate", "Pulumi.eks.yaml"},
-		{"listener configuration with a malformed protocolPort", func(o plan.Object) bool {
-			lbc, ok := o.(*lbcapi.LoadBalancerConfiguration)
+		{"listener configuration with a malformed protocolPort", func(o core.Object) bool {
+			lbcObj, ok := o.Resource.(*lbc.LoadBalancerConfiguration)
 			if ok {
-				lbc.Spec.ListenerConfigurations[0].ProtocolPort = "TLS-443"
+				lbcObj.Spec.ListenerConfigurations[0].ProtocolPort = "TLS-443"
 			}
 			return ok
 		}, "protocolPort", "Pulumi.eks.yaml"},
@@ -154,7 +158,7 @@ func TestViolationsAreCaught(t *testing.T) {
 			if stack == "" {
 				stack = "Pulumi.dev.yaml"
 			}
-			st, err := stackconfig.FromFile(filepath.Join(repoRoot(), stack))
+			st, err := config.FromFile(filepath.Join(repoRoot(), stack))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -180,5 +184,40 @@ func TestViolationsAreCaught(t *testing.T) {
 				t.Errorf("validator output lacks %q:\n%s", tc.want, out)
 			}
 		})
+	}
+}
+
+// TestPathRulesAgreeWithTheCRD: the plan's HTTPRoute path checks (envoy.PathPrefixProblem,
+// refused at preview) give the verdict the HTTPRoute CRD's own CEL rules give the API server,
+// for paths on both sides of every rule.
+func TestPathRulesAgreeWithTheCRD(t *testing.T) {
+	st, err := config.FromFile(filepath.Join(repoRoot(), "Pulumi.dev.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := plan.Build(st.Args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var route *gwapiv1.HTTPRoute
+	var obj core.Object
+	for _, o := range p.AllObjects() {
+		if r, ok := o.Resource.(*gwapiv1.HTTPRoute); ok {
+			route, obj = r, o
+			break
+		}
+	}
+	for _, path := range []string{
+		"/", "/api", "/api/v1", "/a%20b", "/~user/x.y", "/a:b@c", // valid
+		"api", "/a//b", "/a/./b", "/a/../b", "/a%2fb", "/a%2Fb", "/a#b", "/a/..", "/a/.", "/a b", "/" + strings.Repeat("x", 1024), // invalid
+	} {
+		value := path
+		route.Spec.Rules[0].Matches[0].Path.Value = &value
+		out, err := validate(t, []core.Object{obj})
+		crdOK := err == nil
+		planOK := envoy.PathPrefixProblem(path) == ""
+		if crdOK != planOK {
+			t.Errorf("path %.40q: the CRD says valid=%v, the plan says valid=%v (%s)\n%s", path, crdOK, planOK, envoy.PathPrefixProblem(path), out)
+		}
 	}
 }

@@ -3,14 +3,14 @@ package verify_test
 import (
 	"testing"
 
-	"github.com/upstream-tls/upstream-tls/components/plan"
-	"github.com/upstream-tls/upstream-tls/tests/cases"
+	"github.com/upstream-tls/upstream-tls/internal/spec"
+	"github.com/upstream-tls/upstream-tls/internal/testutil"
 )
 
 // external reports whether a plan references objects that only a cluster has (an existing
 // Service, a listener Secret or a CA ConfigMap given by name), which the offline translator
 // cannot see.
-func external(a plan.Args) bool {
+func external(a spec.Args) bool {
 	if a.Gateway != nil {
 		for _, l := range a.Gateway.Listeners {
 			if l.CertificateSecret != "" {
@@ -30,7 +30,7 @@ func external(a plan.Args) bool {
 // must verify OK; cases that reference cluster-only objects must be reported, since the
 // translator cannot find those objects (a dangling reference is exactly what it should catch).
 func TestGoldenCases(t *testing.T) {
-	golden, err := cases.Golden(repoRoot())
+	golden, err := testutil.Golden(repoRoot())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
-// Package verify_test proves the dev stack against the real Envoy Gateway translator (egctl
-// v1.9.1, built by scripts/tools.sh when missing) and proves the verifier can fail: each
-// negative case mutates the planned objects of the dev stack and must be reported.
+// Package verify_test proves the dev stack against the real Envoy Gateway translator (egctl-verify:
+// egctl v1.9.1 with the Backend API switch, built by scripts/tools.sh when missing) and proves the
+// verifier can fail: each negative case mutates the planned objects of the dev stack and must be
+// reported.
 package verify_test
 
 import (
@@ -15,48 +16,46 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
 
-	"github.com/upstream-tls/upstream-tls/components/pki"
-	"github.com/upstream-tls/upstream-tls/components/plan"
-	"github.com/upstream-tls/upstream-tls/components/stackconfig"
-	"github.com/upstream-tls/upstream-tls/components/verify"
+	"github.com/upstream-tls/upstream-tls/internal/config"
+	"github.com/upstream-tls/upstream-tls/internal/pki"
+	"github.com/upstream-tls/upstream-tls/internal/plan"
+	"github.com/upstream-tls/upstream-tls/internal/plan/core"
+	"github.com/upstream-tls/upstream-tls/internal/testutil"
+	"github.com/upstream-tls/upstream-tls/internal/verify"
 )
 
 // egctl is the egctl-verify binary (upstream egctl whose `x translate` honours
-// verify.BackendDisabledEnv); upstreamEgctl is the pinned upstream egctl of scripts/tools.sh.
-var egctl, upstreamEgctl string
+// verify.BackendDisabledEnv); upstreamEgctl is the pinned upstream egctl; validator is
+// kubectl-validate; all built by scripts/tools.sh.
+var egctl, upstreamEgctl, validator string
 
-func repoRoot() string {
-	wd, _ := os.Getwd()
-	return filepath.Join(wd, "..", "..")
-}
+// crdDirs are the pinned CRDs (scripts/offline-inputs.sh).
+var crdDirs []string
+
+func repoRoot() string { return testutil.MustRepoRoot() }
 
 func TestMain(m *testing.M) {
-	cmd := exec.Command("scripts/tools.sh", "egctl")
-	cmd.Dir = repoRoot()
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		panic("scripts/tools.sh egctl: " + err.Error())
-	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	upstreamEgctl = filepath.Join(strings.TrimSpace(lines[len(lines)-1]), "egctl")
-	cache, err := verify.DefaultCacheDir()
+	bin, err := testutil.Tools(repoRoot(), "egctl", "egctl-verify", "kubectl-validate")
 	if err != nil {
 		panic(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
-	egctl, err = verify.EnsureEgctl(ctx, repoRoot(), cache)
-	cancel()
+	egctl, upstreamEgctl, validator = filepath.Join(bin, "egctl-verify"), filepath.Join(bin, "egctl"), filepath.Join(bin, "kubectl-validate")
+	dir, err := os.MkdirTemp("", "verify-crds")
 	if err != nil {
-		panic("build egctl-verify: " + err.Error())
+		panic(err)
 	}
-	os.Exit(m.Run())
+	if crdDirs, err = testutil.OfflineInputs(repoRoot(), filepath.Join(dir, "offline")); err != nil {
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }
 
 // devPlan plans the committed dev stack.
 func devPlan(t *testing.T) *plan.Plan {
 	t.Helper()
-	st, err := stackconfig.FromFile(filepath.Join(repoRoot(), "Pulumi.dev.yaml"))
+	st, err := config.FromFile(filepath.Join(repoRoot(), "Pulumi.dev.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,14 +100,14 @@ func result(t *testing.T, rep *verify.Report, backend string) verify.Result {
 }
 
 // objectOf returns the first planned object of type T of backend name.
-func objectOf[T plan.Object](t *testing.T, p *plan.Plan, name string) T {
+func objectOf[T core.Resource](t *testing.T, p *plan.Plan, name string) T {
 	t.Helper()
-	for _, b := range p.Backends {
+	for _, b := range p.Envoy.Backends {
 		if b.Name != name {
 			continue
 		}
 		for _, o := range b.Objects {
-			if v, ok := o.(T); ok {
+			if v, ok := o.Resource.(T); ok {
 				return v
 			}
 		}
@@ -118,9 +117,22 @@ func objectOf[T plan.Object](t *testing.T, p *plan.Plan, name string) T {
 	return zero
 }
 
+// uncompute drops the computed bindings of backend name's object of kind, whose field a test
+// replaced by a value of its own.
+func uncompute(p *plan.Plan, name, kind string) {
+	for i := range p.Envoy.Backends {
+		b := &p.Envoy.Backends[i]
+		for j := range b.Objects {
+			if b.Name == name && b.Objects[j].Kind() == kind {
+				b.Objects[j].Computed = nil
+			}
+		}
+	}
+}
+
 // TestDevCLI runs `go run ./cmd/verify -stack dev` (what `make verify` runs): three OK lines.
 func TestDevCLI(t *testing.T) {
-	cmd := exec.Command("go", "run", "./cmd/verify", "-stack", "dev", "-egctl", egctl)
+	cmd := exec.Command("go", "run", "./cmd/verify", "-stack", "dev", "-egctl", egctl, "-validator", validator, "-crds", strings.Join(crdDirs, ","))
 	cmd.Dir = repoRoot()
 	out, err := cmd.CombinedOutput()
 	t.Logf("%s", out)
@@ -175,14 +187,15 @@ func TestNegative(t *testing.T) {
 		mutate              func(t *testing.T, p *plan.Plan)
 	}{
 		{"backend API disabled", "legacy-app", "Backend API disabled", func(t *testing.T, p *plan.Plan) {
-			p.Install.EnableBackend = false
+			p.Envoy.Install.EnableBackend = false
 		}},
 		// The real translator's verdict, not only the verifier's own rule.
 		{"backend API disabled (translator status)", "legacy-app", "Backend is disabled in Envoy Gateway configuration", func(t *testing.T, p *plan.Plan) {
-			p.Install.EnableBackend = false
+			p.Envoy.Install.EnableBackend = false
 		}},
 		{"CA ConfigMap without ca.crt", "internal-api", "BackendTLSPolicy/apps/internal-api-https", func(t *testing.T, p *plan.Plan) {
 			delete(objectOf[*corev1.ConfigMap](t, p, "internal-api").Data, "ca.crt")
+			uncompute(p, "internal-api", core.KindConfigMap)
 		}},
 		{"CA ConfigMap holds another CA", "internal-api", "effective ca-other", func(t *testing.T, p *plan.Plan) {
 			other, err := pki.Generate(pki.Request{CommonName: "other", DNSNames: []string{"other"}, WithCA: true}, time.Now())
@@ -190,8 +203,9 @@ func TestNegative(t *testing.T) {
 				t.Fatal(err)
 			}
 			objectOf[*corev1.ConfigMap](t, p, "internal-api").Data["ca.crt"] = other.CACertPEM
+			uncompute(p, "internal-api", core.KindConfigMap)
 		}},
-		{"policy sectionName names no port", "internal-api", "plain text", func(t *testing.T, p *plan.Plan) {
+		{"policy sectionName names no port", "internal-api", "effective plaintext, the plan's posture says ca", func(t *testing.T, p *plan.Plan) {
 			s := gwapiv1.SectionName("no-such-port")
 			objectOf[*gwapiv1.BackendTLSPolicy](t, p, "internal-api").Spec.TargetRefs[0].SectionName = &s
 		}},

@@ -1,0 +1,265 @@
+// Package pki is the crypto of upstream-tls: it parses and checks CA bundles given as input, and
+// generates the CA, serving and client certificates the component creates. It is pure Go
+// (crypto/x509) with no Pulumi dependency, so the plan, the CertificateBundle provider and the
+// tests share one implementation. (The Pulumi client of the provider's CertificateBundle is
+// internal/register.)
+package pki
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+)
+
+// ParseCABundle parses PEM text holding one or more CA certificates and returns them with the
+// normalised PEM (certificates only, in input order). It rejects empty input, text that is not
+// PEM, private keys, certificates that do not parse and certificates that are not CAs; every
+// error says which block is wrong.
+func ParseCABundle(text string) ([]*x509.Certificate, string, error) {
+	rest := []byte(strings.TrimSpace(text))
+	if len(rest) == 0 {
+		return nil, "", errors.New("is empty")
+	}
+	var certs []*x509.Certificate
+	var out bytes.Buffer
+	for i := 1; len(bytes.TrimSpace(rest)) > 0; i++ {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			if i == 1 {
+				return nil, "", errors.New("is not PEM: expected text starting with -----BEGIN CERTIFICATE-----")
+			}
+			return nil, "", fmt.Errorf("has trailing text after PEM block %d that is not PEM", i-1)
+		}
+		if strings.Contains(block.Type, "PRIVATE KEY") {
+			return nil, "", fmt.Errorf("block %d is a %s: never put private keys in a CA bundle", i, block.Type)
+		}
+		if block.Type != "CERTIFICATE" {
+			return nil, "", fmt.Errorf("block %d has type %q, want CERTIFICATE", i, block.Type)
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, "", fmt.Errorf("block %d is not a valid X.509 certificate: %w", i, err)
+		}
+		if !cert.IsCA {
+			return nil, "", fmt.Errorf("certificate %d (subject %q) is not a CA (basicConstraints CA:FALSE): give the certificate of the CA that issued the backend's certificate, not the backend's own", i, cert.Subject.String())
+		}
+		certs = append(certs, cert)
+		if err := pem.Encode(&out, &pem.Block{Type: "CERTIFICATE", Bytes: block.Bytes}); err != nil {
+			return nil, "", fmt.Errorf("encode block %d: %w", i, err)
+		}
+	}
+	return certs, out.String(), nil
+}
+
+// CheckCA refuses CA certificates that can never verify a backend served as hostname at time
+// now: one that is expired or not yet valid, one whose key usage does not include certificate
+// signing, or one whose name constraints exclude hostname. The error names the certificate by
+// its position in the bundle (1-based) and subject.
+func CheckCA(certs []*x509.Certificate, hostname string, now time.Time) error {
+	for i, c := range certs {
+		who := fmt.Sprintf("certificate %d (subject %q)", i+1, c.Subject.String())
+		switch {
+		case now.After(c.NotAfter):
+			return fmt.Errorf("%s expired on %s: every handshake verified against it fails", who, c.NotAfter.UTC().Format(time.RFC3339))
+		case now.Before(c.NotBefore):
+			return fmt.Errorf("%s is not valid before %s: every handshake verified against it fails until then", who, c.NotBefore.UTC().Format(time.RFC3339))
+		case c.KeyUsage != 0 && c.KeyUsage&x509.KeyUsageCertSign == 0:
+			return fmt.Errorf("%s has a key usage without certificate signing (keyCertSign), so no certificate it issued verifies", who)
+		}
+		if hostname != "" && !permits(c, hostname) {
+			return fmt.Errorf("%s has name constraints that exclude %q, so a certificate for that name issued under it never verifies", who, hostname)
+		}
+	}
+	return nil
+}
+
+// permits reports whether c's DNS name constraints allow name (RFC 5280: a permitted subtree
+// list, if any, must contain the name; no excluded subtree may).
+func permits(c *x509.Certificate, name string) bool {
+	match := func(constraint string) bool {
+		constraint = strings.TrimPrefix(strings.ToLower(constraint), ".")
+		return name == constraint || strings.HasSuffix(name, "."+constraint)
+	}
+	for _, ex := range c.ExcludedDNSDomains {
+		if match(ex) {
+			return false
+		}
+	}
+	if len(c.PermittedDNSDomains) == 0 {
+		return true
+	}
+	for _, ok := range c.PermittedDNSDomains {
+		if match(ok) {
+			return true
+		}
+	}
+	return false
+}
+
+// Usage is what a generated leaf is for.
+type Usage string
+
+const (
+	// UsageServer is a TLS server certificate (extended key usage serverAuth). The default.
+	UsageServer Usage = "server"
+	// UsageClient is a TLS client certificate (extended key usage clientAuth).
+	UsageClient Usage = "client"
+)
+
+// DefaultValidity is the validity of a generated certificate when Request.ValidFor is zero.
+const DefaultValidity = 365 * 24 * time.Hour
+
+// Request describes a certificate to generate.
+type Request struct {
+	// CommonName of the leaf certificate.
+	CommonName string
+	// DNSNames are the leaf's DNS subject alternative names; the first is the policy hostname.
+	DNSNames []string
+	// WithCA issues the leaf from a freshly generated CA (returned as CACertPEM). When false the
+	// leaf is self-signed and CACertPEM is the leaf itself.
+	WithCA bool
+	// ValidFor is the validity of the certificates. Zero means DefaultValidity.
+	ValidFor time.Duration
+	// Usage of the leaf; empty means UsageServer.
+	Usage Usage
+}
+
+// Bundle is a generated certificate and its key, in PEM.
+type Bundle struct {
+	// CACertPEM is the issuing CA (or the self-signed leaf when Request.WithCA is false).
+	CACertPEM string
+	// CertPEM is the leaf certificate.
+	CertPEM string
+	// KeyPEM is the leaf's private key (PKCS#8). Secret.
+	KeyPEM string
+	// NotAfter is the end of the validity of the leaf (and of its generated CA).
+	NotAfter time.Time
+}
+
+// Generate creates a bundle for req with ECDSA P-256 keys.
+func Generate(req Request, now time.Time) (*Bundle, error) {
+	if len(req.DNSNames) == 0 {
+		return nil, errors.New("generate certificate: at least one DNS name is required")
+	}
+	validFor := req.ValidFor
+	if validFor == 0 {
+		validFor = DefaultValidity
+	}
+	extUsage := x509.ExtKeyUsageServerAuth
+	switch req.Usage {
+	case "", UsageServer:
+	case UsageClient:
+		extUsage = x509.ExtKeyUsageClientAuth
+	default:
+		return nil, fmt.Errorf("generate certificate: unknown usage %q", req.Usage)
+	}
+	notBefore := now.Add(-5 * time.Minute).UTC()
+	notAfter := notBefore.Add(validFor)
+
+	leafKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("generate leaf key: %w", err)
+	}
+	leaf := &x509.Certificate{
+		SerialNumber:          serial(),
+		Subject:               pkix.Name{CommonName: req.CommonName, Organization: []string{"upstream-tls"}},
+		DNSNames:              req.DNSNames,
+		NotBefore:             notBefore,
+		NotAfter:              notAfter,
+		KeyUsage:              x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:           []x509.ExtKeyUsage{extUsage},
+		BasicConstraintsValid: true,
+	}
+	issuer, issuerKey := leaf, leafKey
+	var caDER []byte
+	if req.WithCA {
+		caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			return nil, fmt.Errorf("generate CA key: %w", err)
+		}
+		ca := &x509.Certificate{
+			SerialNumber:          serial(),
+			Subject:               pkix.Name{CommonName: req.CommonName + " CA", Organization: []string{"upstream-tls"}},
+			NotBefore:             notBefore,
+			NotAfter:              notAfter,
+			KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+			BasicConstraintsValid: true,
+			IsCA:                  true,
+			MaxPathLenZero:        true,
+		}
+		caDER, err = x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
+		if err != nil {
+			return nil, fmt.Errorf("sign CA certificate: %w", err)
+		}
+		if issuer, err = x509.ParseCertificate(caDER); err != nil {
+			return nil, fmt.Errorf("parse CA certificate: %w", err)
+		}
+		issuerKey = caKey
+	} else {
+		// A self-signed leaf must be usable as its own trust anchor.
+		leaf.KeyUsage |= x509.KeyUsageCertSign
+	}
+	leafDER, err := x509.CreateCertificate(rand.Reader, leaf, issuer, &leafKey.PublicKey, issuerKey)
+	if err != nil {
+		return nil, fmt.Errorf("sign leaf certificate: %w", err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(leafKey)
+	if err != nil {
+		return nil, fmt.Errorf("marshal leaf key: %w", err)
+	}
+	b := &Bundle{
+		CertPEM:  encode("CERTIFICATE", leafDER),
+		KeyPEM:   encode("PRIVATE KEY", keyDER),
+		NotAfter: notAfter,
+	}
+	if req.WithCA {
+		b.CACertPEM = encode("CERTIFICATE", caDER)
+	} else {
+		b.CACertPEM = b.CertPEM
+	}
+	return b, nil
+}
+
+// Verify checks that certPEM chains to caPEM and is valid for hostname at time now.
+func Verify(caPEM, certPEM, hostname string, now time.Time) error {
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM([]byte(caPEM)) {
+		return errors.New("verify: CA PEM holds no certificate")
+	}
+	block, _ := pem.Decode([]byte(certPEM))
+	if block == nil {
+		return errors.New("verify: certificate is not PEM")
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return fmt.Errorf("verify: parse certificate: %w", err)
+	}
+	_, err = cert.Verify(x509.VerifyOptions{Roots: pool, DNSName: hostname, CurrentTime: now})
+	if err != nil {
+		return fmt.Errorf("verify %q: %w", hostname, err)
+	}
+	return nil
+}
+
+func encode(typ string, der []byte) string {
+	return string(pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}))
+}
+
+func serial() *big.Int {
+	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	if err != nil {
+		// crypto/rand never fails on supported platforms (Go 1.24+ crashes instead).
+		panic(err)
+	}
+	return n
+}

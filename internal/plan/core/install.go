@@ -1,0 +1,80 @@
+package core
+
+// Usage is what a generated certificate is for (its extended key usage).
+type Usage string
+
+const (
+	// UsageServer is a TLS server certificate (serverAuth): backends and listeners.
+	UsageServer Usage = "server"
+	// UsageClient is a TLS client certificate (clientAuth): what a gateway presents to a
+	// backend that verifies its clients.
+	UsageClient Usage = "client"
+)
+
+// Certificate asks for a generated certificate bundle; objects refer to its fields with
+// CertRef(Name, field) bindings.
+type Certificate struct {
+	// Name is unique within the plan, for example `backend-internal-api`; it is also the
+	// CertificateBundle's resource name.
+	Name string `json:"name"`
+	// CommonName of the leaf.
+	CommonName string `json:"commonName"`
+	// DNSNames of the leaf; the first is the verified hostname.
+	DNSNames []string `json:"dnsNames"`
+	// WithCA issues the leaf from a generated CA; otherwise it is self-signed.
+	WithCA bool `json:"withCA"`
+	// Usage is the leaf's key usage; empty means UsageServer (what every certificate planned
+	// before client certificates existed is, so their inputs stay unchanged).
+	Usage Usage `json:"usage,omitempty"`
+	// Field is the configuration path that asks for the certificate.
+	Field string `json:"-"`
+}
+
+// CRDBundle is a set of CRDs installed from one source.
+type CRDBundle struct {
+	// Version of the bundle.
+	Version string `json:"version"`
+	// Sources are URLs of multi-document YAML files or local directories of CRD files.
+	Sources []string `json:"sources"`
+}
+
+// HelmRelease is one Helm chart installation.
+type HelmRelease struct {
+	// Name of the release.
+	Name string `json:"name"`
+	// Chart is the chart name.
+	Chart string `json:"chart"`
+	// Repository is the chart repository (an oci:// or https:// URL); empty for local charts.
+	Repository string `json:"repository,omitempty"`
+	// Path is the local chart directory, when installing offline.
+	Path string `json:"path,omitempty"`
+	// Version of the chart.
+	Version string `json:"version"`
+	// Namespace of the release.
+	Namespace string `json:"namespace"`
+	// Values override the chart's defaults. Values only the engine knows are display text here
+	// and listed in Computed.
+	Values map[string]any `json:"values,omitempty"`
+	// Computed are the bindings of engine-computed values into Values.
+	Computed []Binding `json:"-"`
+	// SkipCRDs leaves out the chart's crds/ directory (the CRDs are installed separately, by
+	// one owner, before the chart).
+	SkipCRDs bool `json:"skipCrds,omitempty"`
+}
+
+// Install step keys: the things objects wait for that are not planned objects. An object's
+// DependsOn holds these beside object keys.
+const (
+	// StepGatewayAPICRDs installs the Gateway API standard-channel CRDs.
+	StepGatewayAPICRDs = "install/gateway-api-crds"
+	// StepEnvoyGatewayCRDs installs Envoy Gateway's own CRDs (gateway-crds-helm).
+	StepEnvoyGatewayCRDs = "install/gateway-crds-helm"
+	// StepEnvoyGateway installs the Envoy Gateway controller (gateway-helm).
+	StepEnvoyGateway = "install/gateway-helm"
+	// StepLBCIdentity grants the AWS Load Balancer Controller its IAM role.
+	StepLBCIdentity = "install/lbc-iam"
+	// StepLBCCRDs installs the AWS Load Balancer Controller's CRDs.
+	StepLBCCRDs = "install/lbc-crds"
+	// StepLBC installs the AWS Load Balancer Controller.
+	StepLBC = "install/aws-load-balancer-controller"
+)

@@ -1,0 +1,69 @@
+package envoy
+
+import (
+	"fmt"
+
+	egv1a1 "github.com/envoyproxy/gateway/api/v1alpha1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/upstream-tls/upstream-tls/internal/plan/core"
+	"github.com/upstream-tls/upstream-tls/internal/spec"
+)
+
+// insecureMode encrypts without verifying, for self-signed backends that BackendTLSPolicy
+// cannot skip (kubernetes-sigs/gateway-api#3761): an Envoy Gateway Backend whose FQDN endpoint
+// is the Service's cluster DNS name on the route's port, with tls.insecureSkipVerify and the
+// SNI; the route references the Backend instead of the Service, and the Envoy Gateway install
+// turns the Backend API on. Refused in production unless allowInsecureBackends.
+type insecureMode struct{}
+
+func init() { register(insecureMode{}) }
+
+func (insecureMode) Name() spec.Mode          { return spec.ModeInsecure }
+func (insecureMode) Expected() core.Effective { return core.EffectiveInsecure }
+func (insecureMode) UsesPolicy() bool         { return false }
+
+// GeneratedServingCA: an insecure backend's generated certificate is self-signed.
+func (insecureMode) GeneratedServingCA(*spec.BackendArgs) bool { return false }
+
+func (insecureMode) Validate(p *core.Problems, a *spec.Args, path *field.Path, b *spec.BackendArgs, _ Context) {
+	tp := path.Child("tls")
+	t := &b.TLS
+	if t.CA != nil {
+		p.Add(tp.Child("ca"), "is set, but mode insecure does not verify the backend, so the CA would be ignored", "remove tls.ca, or use mode ca to verify against it")
+	}
+	if len(t.SubjectAltNames) > 0 {
+		p.Add(tp.Child("subjectAltNames"), "is set, but mode insecure does not verify the backend's names", "remove tls.subjectAltNames, or use mode ca or system")
+	}
+	if len(t.Ports) > 0 {
+		p.Add(tp.Child("ports"), "does not apply to mode insecure: the Envoy Gateway Backend targets the route's port", "remove tls.ports and choose the port with route.port")
+	}
+	if t.AllowInClusterHostname {
+		p.Add(tp.Child("allowInClusterHostname"), "only applies to mode system (mode insecure verifies no name)", "remove it")
+	}
+	if a.Environment == spec.EnvironmentProduction && !a.AllowInsecureBackends {
+		p.Add(tp.Child("mode"), fmt.Sprintf("backend %q is insecure (the gateway would not verify its certificate), which is refused in a production environment", b.Name),
+			"use mode ca (a custom CA) or system, or accept unverified backends explicitly with upstream-tls:allowInsecureBackends: true")
+	}
+}
+
+func (insecureMode) Plan(c *backendContext) ([]core.Object, gwapiv1.BackendObjectReference) {
+	b := c.backend
+	skip := true
+	sni := gwapiv1.PreciseHostname(b.TLS.Hostname)
+	backend := core.Object{Resource: &egv1a1.Backend{
+		TypeMeta:   core.TypeMeta(egv1a1.GroupVersion, egv1a1.KindBackend),
+		ObjectMeta: core.Meta(b.Name, b.Namespace, c.appLabels),
+		Spec: egv1a1.BackendSpec{
+			Endpoints: []egv1a1.BackendEndpoint{{FQDN: &egv1a1.FQDNEndpoint{
+				Hostname: b.Service.Name + "." + b.Namespace + ".svc." + ClusterDomain,
+				Port:     int32(servicePort(b, b.Route.Port).Port),
+			}}},
+			TLS: &egv1a1.BackendTLSSettings{InsecureSkipVerify: &skip, SNI: &sni},
+		},
+	}}
+	group := gwapiv1.Group(egv1a1.GroupName)
+	kind := gwapiv1.Kind(egv1a1.KindBackend)
+	return []core.Object{backend}, gwapiv1.BackendObjectReference{Group: &group, Kind: &kind, Name: gwapiv1.ObjectName(b.Name)}
+}

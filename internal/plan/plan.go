@@ -1,0 +1,312 @@
+// Package plan turns the declarative description of one environment (spec.Args) into the exact
+// set of Kubernetes objects, install steps and generated certificates that provision upstream
+// TLS, with who waits for what. It is pure Go: no Pulumi calls, no I/O. Every rule of the
+// product lives here and in its sub-packages (core: the shared core; envoy: the Envoy Gateway
+// path; eks: the EKS path), so that `make render` (engine-free) and the Pulumi components
+// (engine) cannot disagree: the components apply the plan and decide nothing.
+package plan
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/upstream-tls/upstream-tls/internal/plan/core"
+	"github.com/upstream-tls/upstream-tls/internal/plan/eks"
+	"github.com/upstream-tls/upstream-tls/internal/plan/envoy"
+	"github.com/upstream-tls/upstream-tls/internal/spec"
+)
+
+// Plan is everything one environment needs.
+type Plan struct {
+	// Args are the inputs with every default filled in.
+	Args spec.Args
+	// GatewayAPICRDs is the Gateway API CRD bundle this plan installs (install step
+	// core.StepGatewayAPICRDs); nil when another tool owns the CRDs. The top-level component
+	// owns it whichever paths are on, so switching the EKS path on or off never moves it.
+	GatewayAPICRDs *core.CRDBundle
+	// GatewayAPICRDsFormerParents are components that owned the CRD bundle in earlier versions
+	// (the Envoy Gateway component); the wiring aliases the bundle to them so that upgrading
+	// never replaces the CRDs.
+	GatewayAPICRDsFormerParents []string
+	// Namespaces are created before anything in them (never default or kube-*).
+	Namespaces []core.Object
+	// Envoy is the Envoy Gateway path.
+	Envoy envoy.Path
+	// EKS is the EKS path (AWS Load Balancer Controller NLB); nil when off.
+	EKS *eks.Plan
+	// Warnings are accepted but noteworthy choices (for example an allowed insecure backend in
+	// production); the components log them.
+	Warnings []string
+}
+
+// FormerParentEnvoyGateway names the Envoy Gateway component as a former parent of the CRDs.
+const FormerParentEnvoyGateway = "envoyGateway"
+
+// Options tune Build.
+type Options struct {
+	// Now is the time input certificates are checked against. Zero means time.Now().
+	Now time.Time
+}
+
+// Build validates args and plans every object. On invalid input it returns a
+// *core.ValidationError listing every problem, and no plan.
+func Build(args spec.Args) (*Plan, error) { return BuildWith(args, Options{}) }
+
+// BuildWith is Build with options.
+func BuildWith(args spec.Args, opts Options) (*Plan, error) {
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	var problems core.Problems
+	validateRaw(&problems, &args)
+	a := WithDefaults(args)
+	envoy.Validate(&problems, &a, envoy.Context{Now: now})
+	eks.Validate(&problems, &a)
+	if err := problems.Err(); err != nil {
+		return nil, err
+	}
+
+	p := &Plan{Args: a}
+	if *a.EnvoyGateway.ManageGatewayAPICRDs {
+		p.GatewayAPICRDs = &core.CRDBundle{Version: envoy.DefaultGatewayAPIVersion, Sources: []string{a.EnvoyGateway.GatewayAPICRDs}}
+		p.GatewayAPICRDsFormerParents = []string{FormerParentEnvoyGateway}
+	}
+	p.Namespaces = planNamespaces(&a)
+	created := map[string]bool{}
+	for _, ns := range p.Namespaces {
+		created[ns.Name()] = true
+	}
+	ep, err := eks.Build(&a, eks.Deps{Namespaces: created, GatewayAPICRDs: p.GatewayAPICRDs != nil})
+	if err != nil {
+		return nil, fmt.Errorf("eks: %w", err)
+	}
+	p.EKS = ep
+	var before []string
+	if ep != nil && ep.Release != nil {
+		// The controller's Service webhook (failurePolicy Fail) rejects every Service until the
+		// controller serves: everything that creates Services waits for it.
+		before = []string{core.StepLBC}
+	}
+	p.Envoy = envoy.Plan(&a, envoy.Deps{Namespaces: created, GatewayAPICRDs: p.GatewayAPICRDs != nil, Before: before})
+
+	// Every name has one owner, and every backend is reached as its mode says.
+	reg := core.NewRegistry()
+	reg.Create(p.AllObjects()...)
+	envoy.Uses(&a, reg)
+	eks.Uses(&a, reg)
+	reg.Check(&problems)
+	p.Envoy.DerivePostures(&a, p.Envoy.Objects(), &problems)
+	if err := problems.Err(); err != nil {
+		return nil, err
+	}
+	p.Warnings = warnings(p)
+	return p, nil
+}
+
+// BuildUnchecked plans args like Build but refuses nothing: it returns the plan (with every
+// backend's derived posture) together with every problem Build would have refused it for. It
+// exists for the posture property test (tests/verify), which compares the derived posture with
+// Envoy Gateway's translator on configurations the validation refuses too; nothing may apply
+// such a plan. Arguments whose structure is broken (a route port naming no Service port) are
+// planned best-effort.
+func BuildUnchecked(args spec.Args, opts Options) (*Plan, error) {
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	var problems core.Problems
+	validateRaw(&problems, &args)
+	a := WithDefaults(args)
+	envoy.Validate(&problems, &a, envoy.Context{Now: now})
+	p := &Plan{Args: a}
+	if *a.EnvoyGateway.ManageGatewayAPICRDs {
+		p.GatewayAPICRDs = &core.CRDBundle{Version: envoy.DefaultGatewayAPIVersion, Sources: []string{a.EnvoyGateway.GatewayAPICRDs}}
+	}
+	p.Namespaces = planNamespaces(&a)
+	created := map[string]bool{}
+	for _, ns := range p.Namespaces {
+		created[ns.Name()] = true
+	}
+	p.Envoy = envoy.Plan(&a, envoy.Deps{Namespaces: created, GatewayAPICRDs: p.GatewayAPICRDs != nil})
+	reg := core.NewRegistry()
+	reg.Create(p.AllObjects()...)
+	envoy.Uses(&a, reg)
+	reg.Check(&problems)
+	p.Envoy.DerivePostures(&a, p.Envoy.Objects(), &problems)
+	return p, problems.Err()
+}
+
+// validateRaw checks what only the configuration as given shows (before defaults fill it).
+func validateRaw(p *core.Problems, a *spec.Args) {
+	for i, b := range a.Backends {
+		if b.Service != nil && b.Service.Existing && b.Deploy != nil && *b.Deploy != (spec.DeployArgs{}) {
+			p.Add(field.NewPath("backends").Index(i).Child("deploy"), "is set, but service.existing is true, so nothing is deployed", "remove deploy, or set service.existing: false")
+		}
+	}
+}
+
+func warnings(p *Plan) []string {
+	a := &p.Args
+	var out []string
+	for _, be := range p.Envoy.Backends {
+		if be.Mode == spec.ModeInsecure && a.Environment == spec.EnvironmentProduction {
+			out = append(out, fmt.Sprintf("backend %q is insecure in a production environment (allowed by allowInsecureBackends): the gateway encrypts but does not verify it", be.Name))
+		}
+	}
+	if p.EKS != nil && p.GatewayAPICRDs == nil {
+		out = append(out, "eks: the Gateway API CRDs are managed elsewhere (envoyGateway.manageGatewayAPICRDs: false): the AWS Load Balancer Controller "+
+			eks.DefaultLBCChartVersion+" needs the Gateway API v1.6 (or newer) standard-channel CRDs (TLSRoute and TCPRoute v1) installed before it starts, or it disables its NLB gateway controller")
+	}
+	if p.EKS != nil {
+		for _, t := range p.EKS.Targets {
+			if t.TargetGroupProtocol == core.ProtocolTLS && a.Environment == spec.EnvironmentProduction {
+				out = append(out, fmt.Sprintf("NLB target %q: the NLB does not validate the pods' certificates in a production environment (allowed by allowInsecureBackends)", t.Name))
+			}
+		}
+	}
+	if p.Envoy.Install.EnableBackend && !p.Envoy.Install.Enabled && slices.ContainsFunc(p.Envoy.Backends, func(b envoy.Backend) bool { return b.Mode == spec.ModeInsecure }) {
+		out = append(out, "envoyGateway.install is false: make sure the existing Envoy Gateway sets extensionApis.enableBackend: true, or the insecure backends' routes fail")
+	}
+	return out
+}
+
+// planNamespaces creates the namespaces of the controllers this component installs (Helm
+// releases do not create them), of the Gateways and of deployed backends, once each, never the
+// cluster's own namespaces.
+func planNamespaces(a *spec.Args) []core.Object {
+	var out []core.Object
+	seen := map[string]bool{"default": true, "kube-system": true, "kube-public": true, "kube-node-lease": true}
+	add := func(ns string, path *field.Path) {
+		if seen[ns] {
+			return
+		}
+		seen[ns] = true
+		out = append(out, core.Object{
+			Resource: &corev1.Namespace{
+				TypeMeta:   core.TypeMeta(corev1.SchemeGroupVersion, core.KindNamespace),
+				ObjectMeta: core.Meta(ns, "", nil),
+			},
+			Field: path.String(),
+		})
+	}
+	// The controllers' namespaces first: Helm releases do not create them.
+	if *a.EnvoyGateway.Install {
+		add(a.EnvoyGateway.Namespace, field.NewPath("envoyGateway", "namespace"))
+	}
+	if eks.Enabled(a) && *a.EKS.Controller.Install {
+		add(a.EKS.Controller.Namespace, field.NewPath("eks", "controller", "namespace"))
+	}
+	add(a.Gateway.Namespace, field.NewPath("gateway", "namespace"))
+	for i, b := range a.Backends {
+		if !b.Service.Existing {
+			add(b.Namespace, field.NewPath("backends").Index(i).Child("namespace"))
+		}
+	}
+	if eks.Enabled(a) {
+		add(a.EKS.Gateway.Namespace, field.NewPath("eks", "gateway", "namespace"))
+	}
+	return out
+}
+
+// AllObjects lists every planned object in apply order: the namespaces, the Envoy Gateway
+// path, then the EKS path.
+func (p *Plan) AllObjects() []core.Object {
+	out := append([]core.Object(nil), p.Namespaces...)
+	out = append(out, p.Envoy.Objects()...)
+	return append(out, p.EKSObjects()...)
+}
+
+// EnvoyGatewayObjects lists the namespaces and the objects of the Envoy Gateway path, in apply
+// order: what Envoy Gateway's translator sees.
+func (p *Plan) EnvoyGatewayObjects() []core.Object {
+	return append(append([]core.Object(nil), p.Namespaces...), p.Envoy.Objects()...)
+}
+
+// EKSObjects lists the objects of the EKS path; none when the path is off.
+func (p *Plan) EKSObjects() []core.Object {
+	if p.EKS == nil {
+		return nil
+	}
+	return p.EKS.AllObjects()
+}
+
+// AllCertificates lists every certificate to generate.
+func (p *Plan) AllCertificates() []core.Certificate {
+	out := append([]core.Certificate(nil), p.Envoy.Gateway.Certificates...)
+	for _, b := range p.Envoy.Backends {
+		out = append(out, b.Certificates...)
+	}
+	if p.EKS != nil {
+		out = append(out, p.EKS.Certificates...)
+	}
+	return out
+}
+
+// Posture renders one line per backend: name, mode, whether the gateway verifies it (derived
+// from the planned objects), hostname; then, on EKS, one line per NLB target.
+func (p *Plan) Posture() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-24s %-9s %-9s %s\n", "BACKEND", "MODE", "VERIFIED", "HOSTNAME (SNI)")
+	for _, be := range p.Envoy.Backends {
+		verified := "yes"
+		switch e := be.Posture.Effective; {
+		case e.Verified():
+		case e == core.EffectiveInsecure:
+			verified = "NO"
+		default:
+			verified = "NO:" + string(e)
+		}
+		fmt.Fprintf(&b, "%-24s %-9s %-9s %s\n", be.Name, be.Mode, verified, be.Hostname)
+	}
+	if p.EKS != nil {
+		fmt.Fprintf(&b, "\n%-24s %-20s %-8s %-13s %s\n", "NLB TARGET", "LISTENER", "TO PODS", "NLB VERIFIES", "SERVICE")
+		for _, t := range p.EKS.Targets {
+			fmt.Fprintf(&b, "%-24s %-20s %-8s %-13s %s\n", t.Name, t.Listener+"/"+t.ListenerProtocol, t.TargetGroupProtocol, "NO", t.Namespace+"/"+t.Service)
+		}
+	}
+	return b.String()
+}
+
+// Order is every install step and object with what it waits for, by key: the install order as a
+// planned fact (rendered into install.yaml and the golden files; the wiring applies it).
+func (p *Plan) Order() map[string][]string {
+	out := map[string][]string{}
+	if p.GatewayAPICRDs != nil {
+		out[core.StepGatewayAPICRDs] = []string{}
+	}
+	for _, r := range p.Envoy.Install.Releases {
+		out[r.Step] = nonNil(r.DependsOn)
+	}
+	if e := p.EKS; e != nil {
+		if e.IAM.Create {
+			out[core.StepLBCIdentity] = []string{}
+		}
+		if e.CRDs != nil {
+			var deps []string
+			if p.GatewayAPICRDs != nil {
+				deps = append(deps, core.StepGatewayAPICRDs)
+			}
+			out[core.StepLBCCRDs] = nonNil(deps)
+		}
+		if e.Release != nil {
+			out[core.StepLBC] = nonNil(e.ReleaseDependsOn)
+		}
+	}
+	for _, o := range p.AllObjects() {
+		out[o.Key()] = nonNil(o.DependsOn)
+	}
+	return out
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

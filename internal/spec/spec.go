@@ -1,0 +1,237 @@
+// Package spec is the configuration contract of upstream-tls: the arguments of the UpstreamTls
+// component, which are also the stack configuration keys under the `upstream-tls:` namespace and
+// the inputs of the multi-language schema. It holds types, their documentation and their
+// constant defaults, and no behaviour: the plan (internal/plan) applies the defaults, validates
+// and plans.
+//
+// Every field's doc comment is its contract; `make generate` copies the comments into the
+// provider schema (zz_docs.go), so the Go API, the schema and every generated SDK read the same
+// text. A `default:"…"` tag is the field's constant default: the plan applies exactly these tags
+// (internal/plan/defaults.go), the schema publishes them, and a test holds the two together.
+// Defaults that depend on other fields (a backend's namespace defaults to the Gateway's) are
+// stated in the comment and applied by the plan.
+package spec
+
+// Environment names the kind of environment a stack describes. Production enables guardrails.
+type Environment string
+
+const (
+	// EnvironmentDev is a developer environment; every mode is allowed.
+	EnvironmentDev Environment = "dev"
+	// EnvironmentStaging is a pre-production environment; every mode is allowed.
+	EnvironmentStaging Environment = "staging"
+	// EnvironmentProduction refuses backends whose certificate is not verified unless
+	// Args.AllowInsecureBackends is true.
+	EnvironmentProduction Environment = "production"
+)
+
+// Environments lists the valid environments.
+var Environments = []Environment{EnvironmentDev, EnvironmentStaging, EnvironmentProduction}
+
+// Mode is how the gateway secures and verifies its connection to one backend.
+type Mode string
+
+const (
+	// ModeSystem verifies the backend against the gateway's system trust store
+	// (BackendTLSPolicy with wellKnownCACertificates: System).
+	ModeSystem Mode = "system"
+	// ModeCA verifies the backend against a custom CA distributed as a ConfigMap key `ca.crt`
+	// (BackendTLSPolicy with caCertificateRefs).
+	ModeCA Mode = "ca"
+	// ModeInsecure encrypts but does not verify: an Envoy Gateway Backend with
+	// tls.insecureSkipVerify, for self-signed backends BackendTLSPolicy cannot skip.
+	ModeInsecure Mode = "insecure"
+)
+
+// RouteKind is the kind of route from the Gateway to a backend.
+type RouteKind string
+
+const (
+	// RouteKindHTTP is an HTTPRoute (gateway.networking.k8s.io/v1).
+	RouteKindHTTP RouteKind = "HTTPRoute"
+	// RouteKindGRPC is a GRPCRoute (gateway.networking.k8s.io/v1).
+	RouteKindGRPC RouteKind = "GRPCRoute"
+)
+
+// Args describes one environment: the Envoy Gateway install, one Gateway and its TLS backends.
+// The JSON names are the stack configuration keys under the `upstream-tls:` namespace.
+type Args struct {
+	// Environment is dev, staging or production. Production refuses `insecure` backends unless
+	// allowInsecureBackends is true.
+	Environment Environment `json:"environment,omitempty" pulumi:"environment,optional" default:"dev"`
+	// AllowInsecureBackends permits `insecure` backends (and, on the EKS path, NLB TLS targets,
+	// which the NLB never verifies) in a production environment. They are still reported as
+	// unverified.
+	AllowInsecureBackends bool `json:"allowInsecureBackends,omitempty" pulumi:"allowInsecureBackends,optional" default:"false"`
+	// EnvoyGateway configures the Envoy Gateway installation and its GatewayClass.
+	EnvoyGateway *EnvoyGatewayArgs `json:"envoyGateway,omitempty" pulumi:"envoyGateway,optional"`
+	// Gateway is the Gateway the routes attach to.
+	Gateway *GatewayArgs `json:"gateway,omitempty" pulumi:"gateway,optional"`
+	// Backends are the TLS backends; each gets a route and its upstream TLS configuration.
+	Backends []BackendArgs `json:"backends,omitempty" pulumi:"backends,optional"`
+	// EKS is the AWS EKS path (AWS Load Balancer Controller NLB speaking TLS to the pods).
+	// Off unless eks.enabled is true.
+	EKS *EKSArgs `json:"eks,omitempty" pulumi:"eks,optional"`
+}
+
+// EnvoyGatewayArgs configures the Envoy Gateway install (Helm) and the GatewayClass.
+type EnvoyGatewayArgs struct {
+	// Install deploys the Envoy Gateway controller with Helm. When false the controller is
+	// assumed to be installed already (the Backend API must then be enabled by whoever installed
+	// it if any backend is `insecure`).
+	Install *bool `json:"install,omitempty" pulumi:"install,optional" default:"true"`
+	// Namespace of the controller.
+	Namespace string `json:"namespace,omitempty" pulumi:"namespace,optional" default:"envoy-gateway-system"`
+	// Version of the gateway-helm and gateway-crds-helm charts.
+	Version string `json:"version,omitempty" pulumi:"version,optional" default:"v1.9.1"`
+	// ChartRepository is where the charts come from when chartDir is empty.
+	ChartRepository string `json:"chartRepository,omitempty" pulumi:"chartRepository,optional" default:"oci://docker.io/envoyproxy"`
+	// ChartDir is a local directory holding the gateway-helm and gateway-crds-helm chart
+	// directories, for offline installs and renders. Takes precedence over chartRepository.
+	ChartDir string `json:"chartDir,omitempty" pulumi:"chartDir,optional"`
+	// ManageGatewayAPICRDs installs the Gateway API standard-channel CRDs (this component owns
+	// them). Set false when another tool owns them; they must then be v1.6 or newer.
+	ManageGatewayAPICRDs *bool `json:"manageGatewayAPICRDs,omitempty" pulumi:"manageGatewayAPICRDs,optional" default:"true"`
+	// GatewayAPICRDs is the source of the Gateway API CRDs: a URL of standard-install.yaml or a
+	// local directory of CRD files.
+	GatewayAPICRDs string `json:"gatewayAPICRDs,omitempty" pulumi:"gatewayAPICRDs,optional" default:"https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.6.3/standard-install.yaml"`
+	// EnableBackend turns on Envoy Gateway's Backend API. It is turned on automatically when a
+	// backend is `insecure`; set true to enable it anyway. Setting false while an `insecure`
+	// backend exists is an error.
+	EnableBackend *bool `json:"enableBackend,omitempty" pulumi:"enableBackend,optional"`
+	// GatewayClassName is the GatewayClass created for Envoy Gateway.
+	GatewayClassName string `json:"gatewayClassName,omitempty" pulumi:"gatewayClassName,optional" default:"envoy-gateway"`
+}
+
+// GatewayArgs describes the Gateway.
+type GatewayArgs struct {
+	// Name of the Gateway.
+	Name string `json:"name,omitempty" pulumi:"name,optional" default:"upstream-tls"`
+	// Namespace of the Gateway and of the routes.
+	Namespace string `json:"namespace,omitempty" pulumi:"namespace,optional" default:"gateway"`
+	// Listeners of the Gateway. Default: `http` on port 80 and `https` on port 443 with a
+	// generated certificate. At most 64.
+	Listeners []ListenerArgs `json:"listeners,omitempty" pulumi:"listeners,optional"`
+}
+
+// ListenerArgs describes one Gateway listener.
+type ListenerArgs struct {
+	// Name is the listener (section) name: a DNS label.
+	Name string `json:"name" pulumi:"name"`
+	// Protocol is HTTP or HTTPS.
+	Protocol string `json:"protocol" pulumi:"protocol"`
+	// Port is 1-65535. Envoy Gateway maps ports below 1024 to 10000 + port inside the proxy.
+	Port int `json:"port" pulumi:"port"`
+	// Hostname restricts the listener to a host name (a leading `*.` is allowed). Optional.
+	Hostname string `json:"hostname,omitempty" pulumi:"hostname,optional"`
+	// CertificateSecret names an existing kubernetes.io/tls Secret in the Gateway namespace that
+	// an HTTPS listener serves. When empty, an HTTPS listener's certificate is generated.
+	CertificateSecret string `json:"certificateSecret,omitempty" pulumi:"certificateSecret,optional"`
+}
+
+// BackendArgs describes one backend reached through the gateway over TLS.
+type BackendArgs struct {
+	// Name identifies the backend: unique, a DNS label of at most 40 characters. It names the
+	// objects created for the backend.
+	Name string `json:"name" pulumi:"name"`
+	// Namespace of the backend's Service. Default: the Gateway namespace. When it differs, a
+	// ReferenceGrant lets the route in the Gateway namespace reach it.
+	Namespace string `json:"namespace,omitempty" pulumi:"namespace,optional"`
+	// Service is the Kubernetes Service that serves TLS.
+	Service *ServiceArgs `json:"service,omitempty" pulumi:"service,optional"`
+	// Deploy describes the workload to deploy behind the Service. Not allowed for existing
+	// Services.
+	Deploy *DeployArgs `json:"deploy,omitempty" pulumi:"deploy,optional"`
+	// Route is how the gateway routes to the backend.
+	Route *RouteArgs `json:"route,omitempty" pulumi:"route,optional"`
+	// TLS is the upstream TLS configuration.
+	TLS TLSArgs `json:"tls" pulumi:"tls"`
+}
+
+// ServiceArgs names the backend Service and its ports.
+type ServiceArgs struct {
+	// Name of the Service. Default: the backend name.
+	Name string `json:"name,omitempty" pulumi:"name,optional"`
+	// Existing references a Service that already exists instead of deploying one.
+	Existing bool `json:"existing,omitempty" pulumi:"existing,optional" default:"false"`
+	// Ports of the Service. Every port must be named (BackendTLSPolicy targets a port by name).
+	// Default: one port `https` 443 → 8443.
+	Ports []PortArgs `json:"ports,omitempty" pulumi:"ports,optional"`
+}
+
+// PortArgs is one Service port.
+type PortArgs struct {
+	// Name of the port: the BackendTLSPolicy sectionName. For deployed backends it also names
+	// the container port, so it must be an IANA service name (at most 15 lowercase letters,
+	// digits and '-', at least one letter, no `--`).
+	Name string `json:"name" pulumi:"name"`
+	// Port number of the Service.
+	Port int `json:"port" pulumi:"port"`
+	// TargetPort on the pod, where the default image serves TLS.
+	TargetPort int `json:"targetPort,omitempty" pulumi:"targetPort,optional" default:"8443"`
+}
+
+// DeployArgs describes the workload deployed for a backend (when service.existing is false).
+type DeployArgs struct {
+	// Image serves TLS with the certificate mounted at /run/secrets/certs (tls.crt, tls.key),
+	// configured through TLS_SERVER_CERT / TLS_SERVER_PRIVKEY. Default: Gateway API's echo
+	// server (echo-basic).
+	Image string `json:"image,omitempty" pulumi:"image,optional" default:"gcr.io/k8s-staging-gateway-api/echo-basic:v20240412-v1.0.0-394-g40c666fd"`
+	// Replicas of the Deployment.
+	Replicas int `json:"replicas,omitempty" pulumi:"replicas,optional" default:"1"`
+	// CertificateSecret names an existing kubernetes.io/tls Secret the workload serves. When
+	// empty, the serving certificate is generated (signed by the generated CA in mode `ca`,
+	// self-signed in mode `insecure`). Mode `system` needs a publicly trusted certificate, so it
+	// requires this field for deployed backends.
+	CertificateSecret string `json:"certificateSecret,omitempty" pulumi:"certificateSecret,optional"`
+}
+
+// RouteArgs describes the route from the Gateway to the backend.
+type RouteArgs struct {
+	// Kind is HTTPRoute or GRPCRoute.
+	Kind RouteKind `json:"kind,omitempty" pulumi:"kind,optional" default:"HTTPRoute"`
+	// Hostnames the route matches, each covered by the listener's hostname. At most 16.
+	// Optional.
+	Hostnames []string `json:"hostnames,omitempty" pulumi:"hostnames,optional"`
+	// PathPrefix an HTTPRoute matches: an absolute path of at most 1024 characters.
+	PathPrefix string `json:"pathPrefix,omitempty" pulumi:"pathPrefix,optional" default:"/"`
+	// Listener is the Gateway listener the route attaches to. Default: every listener.
+	Listener string `json:"listener,omitempty" pulumi:"listener,optional"`
+	// Port is the name of the Service port the route sends traffic to; it must speak TLS (be
+	// one of tls.ports). Default: the first port.
+	Port string `json:"port,omitempty" pulumi:"port,optional"`
+}
+
+// TLSArgs is the upstream TLS configuration of one backend.
+type TLSArgs struct {
+	// Mode is system, ca or insecure. Required.
+	Mode Mode `json:"mode" pulumi:"mode"`
+	// Hostname is the SNI the gateway sends and, unless subjectAltNames is set, the name it
+	// verifies. Lowercase, no wildcard, no IP. Default <service>.<namespace>.svc (mode system
+	// needs a public name: set it).
+	Hostname string `json:"hostname,omitempty" pulumi:"hostname,optional"`
+	// SubjectAltNames, when set, are the names verified instead of hostname (which then only
+	// sets SNI). At most 5. Each is a host name (`*.` allowed) or a URI with a scheme
+	// (spiffe://…).
+	SubjectAltNames []string `json:"subjectAltNames,omitempty" pulumi:"subjectAltNames,optional"`
+	// Ports lists the Service port names that speak TLS and get a policy. Default: every port.
+	Ports []string `json:"ports,omitempty" pulumi:"ports,optional"`
+	// CA is the trust anchor for mode `ca`; exactly one source must be set.
+	CA *CAArgs `json:"ca,omitempty" pulumi:"ca,optional"`
+	// AllowInClusterHostname lets mode system verify an in-cluster name (`*.svc`,
+	// `*.cluster.local`), which no public CA certifies: set it only when the gateway's system
+	// trust store holds the private CA that issued the backend's certificate.
+	AllowInClusterHostname bool `json:"allowInClusterHostname,omitempty" pulumi:"allowInClusterHostname,optional" default:"false"`
+}
+
+// CAArgs is where the custom CA of mode `ca` comes from. Exactly one field is set.
+type CAArgs struct {
+	// PEM holds one or more CA certificates (PEM). Parsed and checked at preview time: each must
+	// be a CA, may sign certificates, be valid now, and permit tls.hostname.
+	PEM string `json:"pem,omitempty" pulumi:"pem,optional"`
+	// ConfigMap names an existing ConfigMap in the backend namespace whose key `ca.crt` holds
+	// the CA.
+	ConfigMap string `json:"configMap,omitempty" pulumi:"configMap,optional"`
+	// Generate creates a CA and, for deployed backends, a serving certificate it signs.
+	Generate bool `json:"generate,omitempty" pulumi:"generate,optional"`
+}
