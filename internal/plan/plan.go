@@ -124,6 +124,11 @@ func BuildUnchecked(args spec.Args, opts Options) (*Plan, error) {
 	validateRaw(&problems, &args)
 	a := WithDefaults(args)
 	envoy.Validate(&problems, &a, envoy.Context{Now: now})
+	// Backends of a mode or route kind no unit knows cannot be planned at all.
+	a.Backends = slices.DeleteFunc(a.Backends, func(b spec.BackendArgs) bool {
+		_, mode := envoy.ModeOf(b.TLS.Mode)
+		return !mode || !envoy.KnownRouteKind(b.Route.Kind) || len(b.Service.Ports) == 0
+	})
 	p := &Plan{Args: a}
 	if *a.EnvoyGateway.ManageGatewayAPICRDs {
 		p.GatewayAPICRDs = &core.CRDBundle{Version: envoy.DefaultGatewayAPIVersion, Sources: []string{a.EnvoyGateway.GatewayAPICRDs}}

@@ -59,3 +59,9 @@ func IsRoute(r core.Resource) bool {
 	_, ok := routeKinds[spec.RouteKind(r.GroupVersionKind().Kind)]
 	return ok && r.GroupVersionKind().Group == gwapiv1.GroupName
 }
+
+// KnownRouteKind reports whether a route kind unit is registered for k.
+func KnownRouteKind(k spec.RouteKind) bool {
+	_, ok := routeKinds[k]
+	return ok
+}
