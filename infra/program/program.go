@@ -16,6 +16,7 @@ import (
 
 	"github.com/upstream-tls/upstream-tls/components/upstreamtls"
 	"github.com/upstream-tls/upstream-tls/internal/config"
+	"github.com/upstream-tls/upstream-tls/internal/plan"
 )
 
 // Options say where the program's files are.
@@ -70,6 +71,10 @@ func New(opts Options) pulumi.RunFunc {
 			return err
 		}
 		st.Absolutize(root)
+		// Refuse bad input before anything, the provider included, is registered.
+		if _, err := plan.Build(st.Args); err != nil {
+			return err
+		}
 		providerArgs := &kubernetes.ProviderArgs{}
 		if st.RenderDir != "" {
 			providerArgs.RenderYamlToDirectory = pulumi.String(st.RenderDir)

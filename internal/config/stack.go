@@ -120,12 +120,14 @@ func FromFile(path string) (Stack, error) {
 
 // FromBytes is FromFile on the file's content (path names it in messages).
 func FromBytes(raw []byte, path string) (Stack, error) {
-	if err := CheckStackFile(raw, path); err != nil {
-		return Stack{}, err
-	}
+	// Pulumi's loader first, so that what it refuses is refused with its own words, as
+	// `pulumi preview` does.
 	ps, err := workspace.LoadProjectStackBytes(nil, &workspace.Project{Name: Namespace}, raw, path, encoding.YAML)
 	if err != nil {
 		return Stack{}, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := CheckStackFile(raw, path); err != nil {
+		return Stack{}, err
 	}
 	values := map[string]string{}
 	for k, v := range ps.Config {

@@ -10,26 +10,12 @@ import (
 	"github.com/upstream-tls/upstream-tls/internal/plan/core"
 	"github.com/upstream-tls/upstream-tls/internal/plan/eks"
 	"github.com/upstream-tls/upstream-tls/internal/spec"
+	"github.com/upstream-tls/upstream-tls/internal/testutil"
 )
 
-const testCertARN = "arn:aws:acm:eu-west-1:111122223333:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+const testCertARN = testutil.TestCertARN
 
-// eksArgs is a valid environment with the EKS path on: one backend behind a TLS listener.
-func eksArgs() spec.Args {
-	a := args(backend("api", spec.ModeCA))
-	a.Backends[0].Namespace = "apps"
-	a.Backends[0].TLS.CA = &spec.CAArgs{Generate: true}
-	a.EKS = &spec.EKSArgs{
-		Enabled:     true,
-		ClusterName: "dev-cluster",
-		Gateway: &spec.NLBGatewayArgs{Listeners: []spec.NLBListenerArgs{
-			{Name: "tls", Port: 443, Hostname: "api.example.com", CertificateARN: testCertARN},
-			{Name: "pass", Protocol: "TCP", Port: 8443},
-		}},
-		Targets: []spec.NLBTargetArgs{{Backend: "api"}},
-	}
-	return a
-}
+var eksArgs = testutil.EKSBaseArgs
 
 func TestEKSOffByDefault(t *testing.T) {
 	for _, e := range []*spec.EKSArgs{nil, {ClusterName: "x"}} {
@@ -126,122 +112,15 @@ func TestEKSIRSATrustPolicy(t *testing.T) {
 }
 
 func TestEKSBadInput(t *testing.T) {
-	for _, tc := range []struct {
-		name      string
-		mutate    func(a *spec.Args)
-		field     string
-		inMessage string
-	}{
-		{"TCP listener in front of a TLS target group", func(a *spec.Args) { a.EKS.Targets[0].Listener = "pass" },
-			"eks.targets[0].targetGroup.protocol", "IncompatibleProtocols"},
-		{"TLS listener without certificate ARN", func(a *spec.Args) { a.EKS.Gateway.Listeners[0].CertificateARN = "" },
-			"eks.gateway.listeners[0].certificateArn", "has no certificate"},
-		{"TLS health check", func(a *spec.Args) {
-			a.EKS.Targets[0].TargetGroup = &spec.TargetGroupArgs{HealthCheck: &spec.HealthCheckArgs{Protocol: "TLS"}}
-		}, "eks.targets[0].targetGroup.healthCheck.protocol", "not a health-check protocol"},
-		{"two TargetGroupConfigurations for one Service", func(a *spec.Args) {
-			a.EKS.Targets = append(a.EKS.Targets, spec.NLBTargetArgs{Service: &spec.NLBServiceArgs{Name: "api", Namespace: "apps", Port: 443}, Listener: "pass", TargetGroup: &spec.TargetGroupArgs{Protocol: "TCP"}})
-		}, "eks.targets[1]", "one TargetGroupConfiguration per Service"},
-		{"TargetGroupConfiguration in another namespace", func(a *spec.Args) {
-			a.EKS.Targets[0].TargetGroup = &spec.TargetGroupArgs{Namespace: "gateway"}
-		}, "eks.targets[0].targetGroup.namespace", `set it to "apps"`},
-		{"malformed certificate ARN", func(a *spec.Args) { a.EKS.Gateway.Listeners[0].CertificateARN = "arn:aws:acm:eu-west-1:1111:cert/x" },
-			"eks.gateway.listeners[0].certificateArn", "is not an ACM certificate ARN"},
-		{"ARN of another service", func(a *spec.Args) {
-			a.EKS.Gateway.Listeners[0].CertificateARN = "arn:aws:iam::111122223333:server-certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
-		}, "eks.gateway.listeners[0].certificateArn", "is not an ACM certificate ARN"},
-		{"EKS without cluster name", func(a *spec.Args) { a.EKS.ClusterName = "" }, "eks.clusterName", "is required"},
-		{"malformed additional certificate ARN", func(a *spec.Args) { a.EKS.Gateway.Listeners[0].AdditionalCertificateARNs = []string{"x"} },
-			"eks.gateway.listeners[0].additionalCertificateArns[0]", "not an ACM certificate ARN"},
-		{"TCP target group behind a TLS listener", func(a *spec.Args) { a.EKS.Targets[0].TargetGroup = &spec.TargetGroupArgs{Protocol: "TCP"} },
-			"eks.targets[0].targetGroup.protocol", "plaintext"},
-		{"UDP target group", func(a *spec.Args) { a.EKS.Targets[0].TargetGroup = &spec.TargetGroupArgs{Protocol: "UDP"} },
-			"eks.targets[0].targetGroup.protocol", "unsupported target group protocol"},
-		{"HTTPS listener", func(a *spec.Args) { a.EKS.Gateway.Listeners[0].Protocol = "HTTPS" },
-			"eks.gateway.listeners[0].protocol", "use TLS"},
-		{"certificate on a TCP listener", func(a *spec.Args) { a.EKS.Gateway.Listeners[1].CertificateARN = testCertARN },
-			"eks.gateway.listeners[1].certificateArn", "passes TLS through"},
-		{"two listeners on one port", func(a *spec.Args) { a.EKS.Gateway.Listeners[1].Port = 443 },
-			"eks.gateway.listeners[1].port", "one listener per port"},
-		{"two targets on one listener", func(a *spec.Args) {
-			a.EKS.Targets = append(a.EKS.Targets, spec.NLBTargetArgs{Service: &spec.NLBServiceArgs{Name: "other", Port: 443}})
-		}, "eks.targets[1].listener", "no SNI routing"},
-		{"unknown listener", func(a *spec.Args) { a.EKS.Targets[0].Listener = "https" }, "eks.targets[0].listener", `no listener "https"`},
-		{"unknown backend", func(a *spec.Args) { a.EKS.Targets[0].Backend = "web" }, "eks.targets[0].backend", `no backend named "web"`},
-		{"backend and service", func(a *spec.Args) { a.EKS.Targets[0].Service = &spec.NLBServiceArgs{Name: "api", Port: 443} },
-			"eks.targets[0]", "sets both backend and service"},
-		{"no target", func(a *spec.Args) { a.EKS.Targets = nil }, "eks.targets", "forward nowhere"},
-		{"TLS route without hostname", func(a *spec.Args) { a.EKS.Gateway.Listeners[0].Hostname = "" },
-			"eks.targets[0].hostnames", "needs at least one hostname"},
-		{"route hostname outside the listener's", func(a *spec.Args) { a.EKS.Targets[0].Hostnames = []string{"web.example.com"} },
-			"eks.targets[0].hostnames[0]", "would not attach"},
-		{"hostname on TCP listener", func(a *spec.Args) { a.EKS.Gateway.Listeners[1].Hostname = "x.example.com" },
-			"eks.gateway.listeners[1].hostname", "TCP"},
-		{"path on TCP health check", func(a *spec.Args) {
-			a.EKS.Targets[0].TargetGroup = &spec.TargetGroupArgs{HealthCheck: &spec.HealthCheckArgs{Path: "/healthz"}}
-		}, "eks.targets[0].targetGroup.healthCheck.path", "HTTPS"},
-		{"health check port", func(a *spec.Args) {
-			a.EKS.Targets[0].TargetGroup = &spec.TargetGroupArgs{HealthCheck: &spec.HealthCheckArgs{Port: "https"}}
-		}, "eks.targets[0].targetGroup.healthCheck.port", "traffic-port"},
-		{"health check interval", func(a *spec.Args) {
-			a.EKS.Targets[0].TargetGroup = &spec.TargetGroupArgs{HealthCheck: &spec.HealthCheckArgs{IntervalSeconds: 1}}
-		}, "eks.targets[0].targetGroup.healthCheck.intervalSeconds", "5-300"},
-		{"irsa without OIDC provider", func(a *spec.Args) { a.EKS.Identity = &spec.EKSIdentityArgs{Mode: spec.IdentityIRSA} },
-			"eks.identity.oidcProviderArn", "needs the cluster's IAM OIDC provider"},
-		{"malformed OIDC provider", func(a *spec.Args) {
-			a.EKS.Identity = &spec.EKSIdentityArgs{Mode: spec.IdentityIRSA, OIDCProviderARN: "oidc.eks.eu-west-1.amazonaws.com/id/X"}
-		}, "eks.identity.oidcProviderArn", "not an IAM OIDC provider ARN"},
-		{"unknown identity mode", func(a *spec.Args) { a.EKS.Identity = &spec.EKSIdentityArgs{Mode: "keys"} }, "eks.identity.mode", "podIdentity, irsa or existing"},
-		{"roleArn with a created role", func(a *spec.Args) {
-			a.EKS.Identity = &spec.EKSIdentityArgs{RoleARN: "arn:aws:iam::111122223333:role/x"}
-		}, "eks.identity.roleArn", "identity.mode: existing"},
-		{"malformed roleArn", func(a *spec.Args) {
-			a.EKS.Identity = &spec.EKSIdentityArgs{Mode: spec.IdentityExisting, RoleARN: "platform-lbc"}
-		}, "eks.identity.roleArn", "not an IAM role ARN"},
-		{"malformed policy ARN", func(a *spec.Args) {
-			a.EKS.Identity = &spec.EKSIdentityArgs{PolicyARN: "AWSLoadBalancerControllerIAMPolicy"}
-		},
-			"eks.identity.policyArn", "not an IAM policy ARN"},
-		{"role name too long", func(a *spec.Args) { a.EKS.ClusterName = strings.Repeat("c", 40) }, "eks.identity.roleName", "at most 64"},
-		{"unknown scheme", func(a *spec.Args) { a.EKS.Gateway.Scheme = "public" }, "eks.gateway.scheme", "internet-facing"},
-		// Issue 11: AWS rules.
-		{"ACM certificate of another region", func(a *spec.Args) { a.EKS.Region = "us-east-1" }, "eks.gateway.listeners[0].certificateArn", "an NLB serves only certificates of its own region"},
-		{"ACM certificate of another partition", func(a *spec.Args) { a.EKS.Region = "cn-north-1" }, "eks.gateway.listeners[0].certificateArn", "partition aws"},
-		{"IPv6 source range", func(a *spec.Args) { a.EKS.Gateway.SourceRanges = []string{"2001:db8::/32"} }, "eks.gateway.sourceRanges[0]", "IPv4 NLB"},
-		{"health check timeout not below interval", func(a *spec.Args) {
-			a.EKS.Targets[0].TargetGroup = &spec.TargetGroupArgs{HealthCheck: &spec.HealthCheckArgs{IntervalSeconds: 10, TimeoutSeconds: 10}}
-		}, "eks.targets[0].targetGroup.healthCheck.timeoutSeconds", "shorter than its interval"},
-		{"plain HTTP health check on the TLS traffic port", func(a *spec.Args) {
-			a.EKS.Targets[0].TargetGroup = &spec.TargetGroupArgs{HealthCheck: &spec.HealthCheckArgs{Protocol: "HTTP"}}
-		}, "eks.targets[0].targetGroup.healthCheck.protocol", "speaks only TLS"},
-		{"instance targets behind the deployed ClusterIP Service", func(a *spec.Args) {
-			a.EKS.Targets[0].TargetGroup = &spec.TargetGroupArgs{TargetType: "instance"}
-		}, "eks.targets[0].targetGroup.targetType", "NodePort"},
-		{"OIDC provider of another region", func(a *spec.Args) {
-			a.EKS.Region = "eu-west-1"
-			a.EKS.Identity = &spec.EKSIdentityArgs{Mode: spec.IdentityIRSA, OIDCProviderARN: "arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC"}
-		}, "eks.identity.oidcProviderArn", "cluster in us-east-1"},
-		{"malformed source range", func(a *spec.Args) { a.EKS.Gateway.SourceRanges = []string{"10.0.0.0"} }, "eks.gateway.sourceRanges[0]", "not a CIDR"},
-		{"malformed region", func(a *spec.Args) { a.EKS.Region = "Ireland" }, "eks.region", "not an AWS region"},
-		{"malformed VPC", func(a *spec.Args) { a.EKS.VPCID = "vpc-1" }, "eks.vpcId", "not a VPC ID"},
-		{"chart version with v", func(a *spec.Args) { a.EKS.Controller = &spec.LBCArgs{Version: "v3.5.0"} }, "eks.controller.version", "no leading v"},
-		{"GatewayClass clash", func(a *spec.Args) { a.EKS.Gateway.GatewayClassName = "envoy-gateway" }, "eks.gateway.gatewayClassName", "already the Envoy Gateway"},
-		{"Gateway clash", func(a *spec.Args) {
-			a.EKS.Gateway.Name = "upstream-tls"
-			a.EKS.Gateway.Namespace = "gateway"
-		},
-			"eks.gateway.name", "already the Envoy Gateway Gateway"},
-		{"unverified NLB hop in production", func(a *spec.Args) { a.Environment = spec.EnvironmentProduction },
-			"eks.targets[0].targetGroup.protocol", "allowInsecureBackends"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, tc := range testutil.EKSBadInputs() {
+		t.Run(tc.Name, func(t *testing.T) {
 			a := eksArgs()
-			tc.mutate(&a)
+			tc.Mutate(&a)
 			p, err := plan.Build(a)
 			if err == nil {
 				t.Fatalf("Build accepted the input; EKS plan %+v", p.EKS)
 			}
-			requireProblem(t, err, tc.field, tc.inMessage)
+			requireProblem(t, err, tc.Field, tc.InMessage)
 		})
 	}
 }

@@ -208,4 +208,3 @@ func WriteDir(dir string, p *plan.Plan) error {
 	}
 	return nil
 }
-

@@ -30,4 +30,6 @@ const (
 func (e Effective) Verified() bool { return e == EffectiveSystem || e == EffectiveCA }
 
 // Encrypted reports whether the connection to the backend is TLS.
-func (e Effective) Encrypted() bool { return e.Verified() || e == EffectiveInsecure || e == EffectiveOtherCA }
+func (e Effective) Encrypted() bool {
+	return e.Verified() || e == EffectiveInsecure || e == EffectiveOtherCA
+}

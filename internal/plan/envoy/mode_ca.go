@@ -25,7 +25,9 @@ func (caMode) Expected() core.Effective { return core.EffectiveCA }
 func (caMode) UsesPolicy() bool         { return true }
 
 // GeneratedServingCA: with tls.ca.generate the generated CA issues the serving certificate.
-func (caMode) GeneratedServingCA(b *spec.BackendArgs) bool { return b.TLS.CA != nil && b.TLS.CA.Generate }
+func (caMode) GeneratedServingCA(b *spec.BackendArgs) bool {
+	return b.TLS.CA != nil && b.TLS.CA.Generate
+}
 
 func (caMode) Validate(p *core.Problems, _ *spec.Args, path *field.Path, b *spec.BackendArgs, ctx Context) {
 	tp := path.Child("tls")

@@ -59,7 +59,12 @@ func TestDeriveFollowsTheObjects(t *testing.T) {
 	}
 
 	// The route sends traffic to the plain port: no policy covers it.
-	b2, _ := planned(t, func() spec.BackendArgs { x := ca("api"); x.TLS.Ports = []string{"https"}; x.Route.Port = "http"; return x }())
+	b2, _ := planned(t, func() spec.BackendArgs {
+		x := ca("api")
+		x.TLS.Ports = []string{"https"}
+		x.Route.Port = "http"
+		return x
+	}())
 	if got := Derive(route(b2), b2.Objects, ports); got.Effective != core.EffectivePlain || !strings.Contains(got.Via, `port "http"`) {
 		t.Errorf("route to an uncovered port derives %+v, want plaintext", got)
 	}
