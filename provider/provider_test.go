@@ -3,8 +3,8 @@ package provider_test
 import (
 	"context"
 	"crypto/x509"
-	"encoding/pem"
 	"encoding/json"
+	"encoding/pem"
 	"testing"
 	"time"
 

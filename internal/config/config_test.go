@@ -31,6 +31,7 @@ func TestStackFileRefusals(t *testing.T) {
 		})
 	}
 }
+
 // TestStringsStayStrings: YAML 1.2 keeps on/yes/no as strings where a string goes.
 func TestStringsStayStrings(t *testing.T) {
 	st, err := config.FromBytes([]byte(stackHead+"  upstream-tls:gateway: {name: on, namespace: no}\n"), "Pulumi.test.yaml")
@@ -99,4 +100,3 @@ func FuzzStackFile(f *testing.F) {
 		}
 	})
 }
-
