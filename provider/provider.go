@@ -15,8 +15,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/blang/semver"
 	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi-go-provider/infer"
+	"github.com/pulumi/pulumi-go-provider/integration"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -141,4 +143,25 @@ func (*CertificateBundle) Create(ctx context.Context, req infer.CreateRequest[Ce
 	state.CACertPEM, state.CertPEM, state.KeyPEM = b.CACertPEM, b.CertPEM, b.KeyPEM
 	state.NotAfter = b.NotAfter.UTC().Format(time.RFC3339)
 	return infer.CreateResponse[CertificateBundleState]{ID: req.Name, Output: state}, nil
+}
+
+// Version is the provider's (and the generated SDKs') version; the plugin binary may be stamped
+// with another at build time (-X main.Version).
+const Version = "0.1.0"
+
+// Schema returns the schema the provider serves at Version.
+func Schema() (string, error) {
+	prov, err := New()
+	if err != nil {
+		return "", err
+	}
+	s, err := integration.NewServer(context.Background(), Name, semver.MustParse(Version), integration.WithProvider(prov))
+	if err != nil {
+		return "", err
+	}
+	resp, err := s.GetSchema(p.GetSchemaRequest{})
+	if err != nil {
+		return "", err
+	}
+	return resp.Schema, nil
 }

@@ -56,13 +56,14 @@ var specTypes = func() map[string]reflect.Type {
 	return out
 }()
 
-// Language settings: C# root namespace UpstreamTls (classes UpstreamTls.UpstreamTls,
-// UpstreamTls.Inputs.BackendArgs), Node package @upstream-tls/upstream-tls, Python package
+// Language settings: C# namespace Pulumi.UpstreamTls (classes Pulumi.UpstreamTls.UpstreamTls,
+// Pulumi.UpstreamTls.Inputs.BackendArgs; Pulumi's own convention, as Pulumi.Kubernetes or the
+// Pulumi.KubernetesCrds of crd2pulumi), Node package @upstream-tls/upstream-tls, Python package
 // upstream_tls, Go import path github.com/upstream-tls/upstream-tls/sdk/go/upstreamtls.
 var languages = map[string]any{
 	"csharp": map[string]any{
-		"rootNamespace":        "UpstreamTls",
-		"namespaces":           map[string]any{"upstream-tls": "UpstreamTls", "index": "UpstreamTls"},
+		"rootNamespace":        "Pulumi",
+		"namespaces":           map[string]any{"upstream-tls": "UpstreamTls"},
 		"packageReferences":    map[string]any{"Pulumi": "3.*"},
 		"respectSchemaVersion": true,
 	},
@@ -85,9 +86,10 @@ var languages = map[string]any{
 	},
 }
 
-// LogoURL is a logo that needs no network at generation time (the .NET generator fetches the
-// package's logo, Pulumi's by default).
-const LogoURL = "file:///dev/null"
+// LogoURL is the package logo. The .NET generator fetches it over HTTP (Pulumi's own by
+// default); tools/sdkgen-dotnet serves this file:// URL with the logo it draws, so generation
+// needs no network.
+const LogoURL = "file:///upstream-tls/logo.png"
 
 // contract applies the schema contract to the schema infer produced: descriptions from the Go
 // doc comments, defaults from the default tags, readable type tokens, language settings.

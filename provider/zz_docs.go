@@ -174,7 +174,7 @@ var docs = map[string]map[string]string{
 		"targetType":  "TargetType is ip (default; pods are targets, needs the VPC CNI) or instance.",
 	},
 	"UpstreamTls": {
-		"":                  "UpstreamTls is the provisioned environment.",
+		"":                  "UpstreamTls is gateway-to-backend (upstream) TLS for one environment: Envoy Gateway with the Gateway API CRDs, one Gateway, and every backend with its route and its upstream TLS (BackendTLSPolicy with the system CAs or a custom CA, or an Envoy Gateway Backend that skips verification); optionally the AWS Load Balancer Controller NLB path on EKS. Invalid input is refused at preview, naming the field and the fix, before anything is registered.",
 		"backendApiEnabled": "BackendAPIEnabled reports whether Envoy Gateway's Backend API is on.",
 		"backends":          "Backends reports every backend: name, mode, verified, effective (the upstream TLS the gateway uses, derived from the created objects), hostname, clientCertificate and objects.",
 		"gatewayName":       "GatewayName is the name of the Gateway.",

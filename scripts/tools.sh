@@ -33,7 +33,7 @@ SRC=$CACHE/src
 source "$ROOT/tools/versions.env"
 EGCTL_VERSION=$ENVOY_GATEWAY_VERSION
 
-ALL_TOOLS=(pulumi pulumi-resource-kubernetes egctl egctl-verify kubectl-validate)
+ALL_TOOLS=(pulumi pulumi-resource-kubernetes egctl egctl-verify kubectl-validate sdkgen sdkgen-dotnet)
 
 # ---- helpers ----------------------------------------------------------------
 log() { printf '%s\n' "$*" >&2; }
@@ -227,6 +227,19 @@ build_egctl_verify() {
     -mod=mod -ldflags "-s -w -X $m/internal/cmd/version.envoyGatewayVersion=$EGCTL_VERSION"
 }
 
+# ---- sdkgen, sdkgen-dotnet ------------------------------------------------------
+# The project's own SDK generators (tools/<tool>/main.go), on Pulumi's code generators pinned
+# in their wrapper modules: pkg v3.274.1 for Node.js, Python and Go; pkg v3.226.0, the last with
+# codegen/dotnet, for .NET.
+build_sdkgen() {
+  require_pin sdkgen github.com/pulumi/pulumi/pkg/v3 "$PULUMI_VERSION"
+  go_build sdkgen "$PULUMI_VERSION $(sha <"$ROOT/tools/sdkgen/main.go")" . "$ROOT/tools/sdkgen" : -ldflags "-s -w"
+}
+build_sdkgen_dotnet() {
+  require_pin sdkgen-dotnet github.com/pulumi/pulumi/pkg/v3 "$K8S_PULUMI_VERSION"
+  go_build sdkgen-dotnet "$K8S_PULUMI_VERSION $(sha <"$ROOT/tools/sdkgen-dotnet/main.go")" . "$ROOT/tools/sdkgen-dotnet" : -ldflags "-s -w"
+}
+
 # ---- kubectl-validate ---------------------------------------------------------
 regen_kubectl_validate() {
   local m=sigs.k8s.io/kubectl-validate
@@ -250,7 +263,8 @@ case ${1:-} in
     printf '%s\n' "pulumi $PULUMI_VERSION" \
       "pulumi-resource-kubernetes $K8S_PROVIDER_VERSION ($K8S_PROVIDER_MODVER, sdk/v4 $K8S_SDK_VERSION, pulumi $K8S_PULUMI_VERSION)" \
       "egctl $EGCTL_VERSION" "egctl-verify $EGCTL_VERSION + tools/egctl/patches/backend-disabled-env.patch" \
-      "kubectl-validate $KUBECTL_VALIDATE_VERSION"
+      "kubectl-validate $KUBECTL_VALIDATE_VERSION" \
+      "sdkgen (tools/sdkgen) on pulumi pkg $PULUMI_VERSION" "sdkgen-dotnet (tools/sdkgen-dotnet) on pulumi pkg $K8S_PULUMI_VERSION"
     exit 0 ;;
   -h|--help) sed -n '2,/^$/p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 esac

@@ -23,7 +23,11 @@ import (
 // Token is the component's type.
 const Token = "upstream-tls:index:UpstreamTls"
 
-// UpstreamTls is the provisioned environment.
+// UpstreamTls is gateway-to-backend (upstream) TLS for one environment: Envoy Gateway with the
+// Gateway API CRDs, one Gateway, and every backend with its route and its upstream TLS
+// (BackendTLSPolicy with the system CAs or a custom CA, or an Envoy Gateway Backend that skips
+// verification); optionally the AWS Load Balancer Controller NLB path on EKS. Invalid input is
+// refused at preview, naming the field and the fix, before anything is registered.
 type UpstreamTls struct {
 	pulumi.ResourceState
 

@@ -15,8 +15,9 @@ import (
 	"github.com/upstream-tls/upstream-tls/provider"
 )
 
-// Version is stamped at build time (-X main.Version=...).
-var Version = "0.1.0"
+// Version is the version the plugin reports; scripts may stamp another at build time
+// (-X main.Version=...).
+var Version = provider.Version
 
 func main() {
 	p, err := provider.New()
