@@ -1,83 +1,98 @@
-# upstream-tls: the set-up and verification commands. See README.md.
+# upstream-tls: the set-up and verification commands. See README.md. `make help` lists them
+# (from the `## ` comments below).
 SHELL := /usr/bin/env bash
+.SHELLFLAGS := -eu -o pipefail -c
 STACK ?= dev
 GO    ?= go
 export UPSTREAM_TLS_CACHE ?= $(HOME)/.cache/upstream-tls
+# The tiers share the tool cache and out/offline: run them one after the other.
+.NOTPARALLEL:
 
-.PHONY: help up render verify test test-unit test-render test-schema test-provider test-verify test-engine test-generate fmt-check vet fuzz generate tools clean
+.PHONY: help up render verify test fmt-check vet test-unit test-render test-schema test-provider \
+	test-verify test-engine test-examples test-generate fuzz fuzz-posture generate tools clean
 
+## help: list the targets
 help:
-	@echo "make up [STACK=dev]        pulumi up on a stack (dev renders into out/dev/)"
-	@echo "make render STACK=<stack>  plan a stack into out/render/<stack>/ (engine-free)"
-	@echo "make verify STACK=<stack>  effective upstream TLS per backend, from Envoy Gateway's translator"
-	@echo "make test                  every test tier (what CI runs)"
-	@echo "make generate              regenerate crds/ and components/lbciam with the pinned generators"
-	@echo "make tools                 build the pinned Pulumi toolchain into $(UPSTREAM_TLS_CACHE)/bin"
-	@echo "make fuzz                  fuzz the config -> plan path for 60s"
+	@awk '/^## /{sub(/^## /, ""); split($$0, a, ": "); printf "  make %-16s %s\n", a[1], substr($$0, length(a[1]) + 3)}' $(MAKEFILE_LIST)
 
-## up: the main job. pulumi up on $(STACK) (default dev) with a local file backend in .state/;
-## the dev stack renders every object into out/dev/. Builds the pinned toolchain when missing.
+## up: pulumi up on STACK (default dev, which renders into out/dev/); builds what is missing
 up:
 	scripts/up.sh $(STACK)
 
-## render: engine-free plan of Pulumi.$(STACK).yaml into out/render/$(STACK)/.
+## render: engine-free plan of Pulumi.$(STACK).yaml into out/render/$(STACK)/
 render:
 	$(GO) run ./cmd/render -stack $(STACK)
 
-## verify: prove the plan of Pulumi.$(STACK).yaml against Envoy Gateway's own translator (egctl):
-## one line per backend with its effective upstream TLS; non-zero exit on any mismatch.
+## verify: schema + Envoy Gateway translator verdict per backend of Pulumi.$(STACK).yaml
 verify:
-	$(GO) run ./cmd/verify -stack $(STACK)
+	@bin=$$(scripts/tools.sh egctl-verify kubectl-validate | tail -n 1); \
+	scripts/offline-inputs.sh out/offline >&2; \
+	$(GO) run ./cmd/verify -stack $(STACK) -egctl $$bin/egctl-verify -validator $$bin/kubectl-validate \
+		-crds out/offline/gateway-api-crds,out/offline/envoy-gateway-crds,out/offline/lbc-crds
 
-## test: every tier. CI (.ci/run) calls this.
-test: fmt-check vet test-unit test-render test-schema test-provider test-verify test-engine test-generate
+## test: every tier (what CI runs)
+test: fmt-check vet test-unit test-render test-schema test-provider test-verify test-engine test-examples test-generate
 
+## fmt-check: gofmt of every Go file
 fmt-check:
-	@out=$$(git ls-files '*.go' | grep -v '^crds/' | xargs -r gofmt -l); \
+	@out=$$(git ls-files '*.go' | xargs -r gofmt -l); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
+## vet: go vet of the main module (the provider module is vetted by test-provider)
 vet:
-	$(GO) vet ./components/... ./cmd/... ./infra/... ./tests/...
+	$(GO) vet ./...
 
-## test-unit: plan table tests, golden files, fuzz seed corpus, Pulumi mock tests.
+## test-unit: plan, config, components (Pulumi mocks), golden files, fuzz seed corpora
 test-unit:
-	$(GO) test -count=1 ./components/... ./cmd/... ./infra/...
+	$(GO) test -count=1 ./internal/... ./components/... ./cmd/... ./infra/...
 
-## test-render: every committed stack renders (or fails as its file says it must).
+## test-render: the renderer binary on every committed stack
 test-render:
 	$(GO) test -count=1 ./tests/render/...
 
-## test-schema: every golden case and stack passes the pinned CRD schemas + CEL (kubectl-validate).
+## test-schema: every golden case and stack against the pinned CRDs and CEL (kubectl-validate)
 test-schema:
 	$(GO) test -count=1 -timeout 40m ./tests/schema/...
 
-## test-provider: the provider plugin (its own module): schema, certificate lifecycle.
+## test-provider: the provider plugin (its own module): schema contract, schema.json, certificates
 test-provider:
 	cd provider && $(GO) vet ./... && $(GO) test -count=1 ./...
 
-## test-engine: the real pulumi CLI on the dev config (builds the pinned toolchain if missing).
-test-engine:
-	$(GO) test -count=1 -timeout 80m -v -run . ./tests/engine/... 2>&1 | grep -Ev '^=== (RUN|PAUSE|CONT)' ; exit $${PIPESTATUS[0]}
-
-## test-verify: the dev stack verifies OK against egctl; every negative case is reported.
+## test-verify: Envoy Gateway's translator on the dev stack, golden cases, negatives, posture property
 test-verify:
 	$(GO) test -count=1 -timeout 40m ./tests/verify/...
 
-## test-generate: crds/ and components/lbciam/policy_gen.go are exactly what the pinned generators
-## produce; the LBC IAM policy equals the upstream iam_policy.json.
+## test-engine: the real pulumi CLI: lifecycle, EKS, upgrade from 012776a, render/preview agreement
+test-engine:
+	$(GO) test -count=1 -timeout 80m -v -run . ./tests/engine/... 2>&1 | grep -Ev '^=== (RUN|PAUSE|CONT)'
+
+## test-examples: the examples in YAML, TypeScript, Python, C# and Go (see examples/)
+test-examples:
+	$(GO) test -count=1 -timeout 60m ./tests/examples/...
+	cd examples/go && GOWORK=off $(GO) vet ./... && GOWORK=off $(GO) test -count=1 ./...
+
+## test-generate: generated and copied files are what their pinned generators and sources make
 test-generate:
 	$(GO) test -count=1 -timeout 60m ./tests/generate/...
 
+## fuzz: fuzz the stack-file reader and the config -> plan path (60 s each)
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzBuild -fuzztime 60s ./components/plan
+	$(GO) test -run '^$$' -fuzz FuzzStackFile -fuzztime 60s ./internal/config
+	$(GO) test -run '^$$' -fuzz FuzzBuild -fuzztime 60s ./internal/plan
 
-## generate: crds/ (Pulumi CRD types) and components/lbciam/policy_gen.go (the LBC IAM policy).
+## fuzz-posture: the posture property test on many more generated configurations (N=2000)
+fuzz-posture:
+	UPSTREAM_TLS_POSTURE_CONFIGS=$${N:-2000} $(GO) test -count=1 -timeout 60m -run TestPostureMatchesTheTranslator -v ./tests/verify/
+
+## generate: docs, IAM policy, schema.json and sdk/ with the pinned generators
 generate:
-	scripts/generate-crds.sh
-	scripts/generate-lbc-iam.sh
+	scripts/generate.sh
 
+## tools: build every pinned tool into $(UPSTREAM_TLS_CACHE)/bin
 tools:
 	scripts/tools.sh
+	@if [ -x scripts/example-tools.sh ]; then scripts/example-tools.sh; fi
 
+## clean: remove out/ (renders, offline inputs, this checkout's binaries)
 clean:
 	rm -rf out

@@ -5,6 +5,8 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -230,5 +232,89 @@ func TestUsage(t *testing.T) {
 	}
 	if len(check.Failures) != 1 || check.Failures[0].Property != "usage" {
 		t.Errorf("unknown usage not refused: %+v", check.Failures)
+	}
+}
+
+// TestSchemaJSONUpToDate: the committed schema.json is what the provider serves (`make
+// generate` rewrites it; the SDKs are generated from it).
+func TestSchemaJSONUpToDate(t *testing.T) {
+	got, err := provider.Schema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile("cmd/pulumi-resource-upstream-tls/schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got+"\n" != string(want) {
+		t.Error("provider/cmd/pulumi-resource-upstream-tls/schema.json is out of date: run `make generate` and commit the result")
+	}
+}
+
+// TestSchemaContract: every input and output of the component and every property of every
+// type carries a description; constant defaults are published; type tokens and language
+// package names read well (no BackendArgsArgs, no UpstreamTls.UpstreamTls, no
+// upstream_tls_upstream_tls).
+func TestSchemaContract(t *testing.T) {
+	raw, err := provider.Schema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s struct {
+		Language  map[string]map[string]any `json:"language"`
+		Resources map[string]struct {
+			Description     string                    `json:"description"`
+			InputProperties map[string]map[string]any `json:"inputProperties"`
+			Properties      map[string]map[string]any `json:"properties"`
+		} `json:"resources"`
+		Types map[string]struct {
+			Description string                    `json:"description"`
+			Properties  map[string]map[string]any `json:"properties"`
+		} `json:"types"`
+	}
+	if err := json.Unmarshal([]byte(raw), &s); err != nil {
+		t.Fatal(err)
+	}
+	for tok, r := range s.Resources {
+		if r.Description == "" {
+			t.Errorf("%s has no description", tok)
+		}
+		for _, props := range []map[string]map[string]any{r.InputProperties, r.Properties} {
+			for name, p := range props {
+				if p["description"] == nil || p["description"] == "" {
+					t.Errorf("%s.%s has no description", tok, name)
+				}
+			}
+		}
+	}
+	for tok, ty := range s.Types {
+		if strings.HasSuffix(tok, "Args") {
+			t.Errorf("type token %s ends in Args (the SDKs would say %sArgs)", tok, tok)
+		}
+		if ty.Description == "" {
+			t.Errorf("%s has no description", tok)
+		}
+		for name, p := range ty.Properties {
+			if p["description"] == nil || p["description"] == "" {
+				t.Errorf("%s.%s has no description", tok, name)
+			}
+		}
+	}
+	comp := s.Resources["upstream-tls:index:UpstreamTls"]
+	if comp.InputProperties["environment"]["default"] != "dev" {
+		t.Errorf("environment default = %v", comp.InputProperties["environment"]["default"])
+	}
+	if d := s.Types["upstream-tls:index:EnvoyGateway"].Properties["namespace"]["default"]; d != "envoy-gateway-system" {
+		t.Errorf("envoyGateway.namespace default = %v", d)
+	}
+	if d := s.Types["upstream-tls:index:ServicePort"].Properties["targetPort"]["default"]; d != float64(8443) {
+		t.Errorf("targetPort default = %v", d)
+	}
+	cs := s.Language["csharp"]
+	if cs["rootNamespace"] != "Pulumi" || cs["namespaces"].(map[string]any)["upstream-tls"] != "UpstreamTls" {
+		t.Errorf("C# namespace settings = %v", cs)
+	}
+	if s.Language["python"]["packageName"] != "upstream_tls" || s.Language["nodejs"]["packageName"] != "@upstream-tls/upstream-tls" {
+		t.Errorf("python/nodejs package names = %v / %v", s.Language["python"]["packageName"], s.Language["nodejs"]["packageName"])
 	}
 }

@@ -59,30 +59,74 @@ func Build(args spec.Args) (*Plan, error) { return BuildWith(args, Options{}) }
 
 // BuildWith is Build with options.
 func BuildWith(args spec.Args, opts Options) (*Plan, error) {
+	var problems core.Problems
+	a := validated(&problems, args, opts)
+	if err := problems.Err(); err != nil {
+		return nil, err
+	}
+	p, err := planned(&problems, a, true)
+	if err != nil {
+		return nil, err
+	}
+	if err := problems.Err(); err != nil {
+		return nil, err
+	}
+	p.Warnings = warnings(p)
+	return p, nil
+}
+
+// BuildUnchecked plans args like Build but refuses nothing: it returns the plan (with every
+// backend's derived posture) together with every problem Build would have refused it for. It
+// exists for the tests that compare the derived posture with Envoy Gateway's translator on
+// configurations the validation refuses too (tests/verify), and that register such plans
+// (components/upstreamtls); nothing may apply such a plan. Only the Envoy Gateway path is
+// planned; backends of a mode or route kind no unit knows, or without ports, are left out.
+func BuildUnchecked(args spec.Args, opts Options) (*Plan, error) {
+	var problems core.Problems
+	a := validated(&problems, args, opts)
+	a.EKS = nil
+	a.Backends = slices.DeleteFunc(a.Backends, func(b spec.BackendArgs) bool {
+		_, mode := envoy.ModeOf(b.TLS.Mode)
+		return !mode || !envoy.KnownRouteKind(b.Route.Kind) || len(b.Service.Ports) == 0
+	})
+	p, err := planned(&problems, a, false)
+	if err != nil {
+		return nil, err
+	}
+	return p, problems.Err()
+}
+
+// validated returns args with their defaults, every problem of them recorded in problems.
+func validated(problems *core.Problems, args spec.Args, opts Options) spec.Args {
 	now := opts.Now
 	if now.IsZero() {
 		now = time.Now()
 	}
-	var problems core.Problems
-	validateRaw(&problems, &args)
+	validateRaw(problems, &args)
 	a := WithDefaults(args)
-	envoy.Validate(&problems, &a, envoy.Context{Now: now})
-	eks.Validate(&problems, &a)
-	if err := problems.Err(); err != nil {
-		return nil, err
-	}
+	envoy.Validate(problems, &a, envoy.Context{Now: now})
+	eks.Validate(problems, &a)
+	return a
+}
 
+// planned plans defaulted args (validated, or, for BuildUnchecked, not) and records in problems
+// what only the planned objects show: names with two owners, and backends whose derived
+// posture is not what their mode declares. formerOwners records where earlier versions kept
+// the CRD bundle (for aliases).
+func planned(problems *core.Problems, a spec.Args, formerOwners bool) (*Plan, error) {
 	p := &Plan{Args: a}
 	if *a.EnvoyGateway.ManageGatewayAPICRDs {
 		p.GatewayAPICRDs = &core.CRDBundle{Version: envoy.DefaultGatewayAPIVersion, Sources: []string{a.EnvoyGateway.GatewayAPICRDs}}
-		p.GatewayAPICRDsFormerParents = []string{FormerParentEnvoyGateway}
+		if formerOwners {
+			p.GatewayAPICRDsFormerParents = []string{FormerParentEnvoyGateway}
+		}
 	}
-	p.Namespaces = planNamespaces(&a)
+	p.Namespaces = planNamespaces(&p.Args)
 	created := map[string]bool{}
 	for _, ns := range p.Namespaces {
 		created[ns.Name()] = true
 	}
-	ep, err := eks.Build(&a, eks.Deps{Namespaces: created, GatewayAPICRDs: p.GatewayAPICRDs != nil})
+	ep, err := eks.Build(&p.Args, eks.Deps{Namespaces: created, GatewayAPICRDs: p.GatewayAPICRDs != nil})
 	if err != nil {
 		return nil, fmt.Errorf("eks: %w", err)
 	}
@@ -93,58 +137,16 @@ func BuildWith(args spec.Args, opts Options) (*Plan, error) {
 		// controller serves: everything that creates Services waits for it.
 		before = []string{core.StepLBC}
 	}
-	p.Envoy = envoy.Plan(&a, envoy.Deps{Namespaces: created, GatewayAPICRDs: p.GatewayAPICRDs != nil, Before: before})
+	p.Envoy = envoy.Plan(&p.Args, envoy.Deps{Namespaces: created, GatewayAPICRDs: p.GatewayAPICRDs != nil, Before: before})
 
 	// Every name has one owner, and every backend is reached as its mode says.
 	reg := core.NewRegistry()
 	reg.Create(p.AllObjects()...)
-	envoy.Uses(&a, reg)
-	eks.Uses(&a, reg)
-	reg.Check(&problems)
-	p.Envoy.DerivePostures(&a, p.Envoy.Objects(), &problems)
-	if err := problems.Err(); err != nil {
-		return nil, err
-	}
-	p.Warnings = warnings(p)
+	envoy.Uses(&p.Args, reg)
+	eks.Uses(&p.Args, reg)
+	reg.Check(problems)
+	p.Envoy.DerivePostures(&p.Args, p.Envoy.Objects(), problems)
 	return p, nil
-}
-
-// BuildUnchecked plans args like Build but refuses nothing: it returns the plan (with every
-// backend's derived posture) together with every problem Build would have refused it for. It
-// exists for the posture property test (tests/verify), which compares the derived posture with
-// Envoy Gateway's translator on configurations the validation refuses too; nothing may apply
-// such a plan. Arguments whose structure is broken (a route port naming no Service port) are
-// planned best-effort.
-func BuildUnchecked(args spec.Args, opts Options) (*Plan, error) {
-	now := opts.Now
-	if now.IsZero() {
-		now = time.Now()
-	}
-	var problems core.Problems
-	validateRaw(&problems, &args)
-	a := WithDefaults(args)
-	envoy.Validate(&problems, &a, envoy.Context{Now: now})
-	// Backends of a mode or route kind no unit knows cannot be planned at all.
-	a.Backends = slices.DeleteFunc(a.Backends, func(b spec.BackendArgs) bool {
-		_, mode := envoy.ModeOf(b.TLS.Mode)
-		return !mode || !envoy.KnownRouteKind(b.Route.Kind) || len(b.Service.Ports) == 0
-	})
-	p := &Plan{Args: a}
-	if *a.EnvoyGateway.ManageGatewayAPICRDs {
-		p.GatewayAPICRDs = &core.CRDBundle{Version: envoy.DefaultGatewayAPIVersion, Sources: []string{a.EnvoyGateway.GatewayAPICRDs}}
-	}
-	p.Namespaces = planNamespaces(&a)
-	created := map[string]bool{}
-	for _, ns := range p.Namespaces {
-		created[ns.Name()] = true
-	}
-	p.Envoy = envoy.Plan(&a, envoy.Deps{Namespaces: created, GatewayAPICRDs: p.GatewayAPICRDs != nil})
-	reg := core.NewRegistry()
-	reg.Create(p.AllObjects()...)
-	envoy.Uses(&a, reg)
-	reg.Check(&problems)
-	p.Envoy.DerivePostures(&a, p.Envoy.Objects(), &problems)
-	return p, problems.Err()
 }
 
 // validateRaw checks what only the configuration as given shows (before defaults fill it).
