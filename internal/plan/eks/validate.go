@@ -340,7 +340,7 @@ func validateTargets(p *core.Problems, path *field.Path, a *spec.Args, e *spec.E
 
 		if a.Environment == spec.EnvironmentProduction && !a.AllowInsecureBackends && tg.Protocol == core.ProtocolTLS {
 			p.Add(gp.Child("protocol"), "the NLB encrypts to the pods but never validates their certificates, so this hop is unauthenticated, which is refused in a production environment",
-				"accept it explicitly with upstream-tls:allowInsecureBackends: true, or route this Service through the Envoy Gateway path (mode ca or system), which verifies")
+				"accept it explicitly with allowInsecureBackends: true (stack config upstream-tls:allowInsecureBackends), or route this Service through the Envoy Gateway path (mode ca or system), which verifies")
 		}
 	}
 }

@@ -44,7 +44,7 @@ func (insecureMode) Validate(p *core.Problems, a *spec.Args, path *field.Path, b
 	}
 	if a.Environment == spec.EnvironmentProduction && !a.AllowInsecureBackends {
 		p.Add(tp.Child("mode"), fmt.Sprintf("backend %q is insecure (the gateway would not verify its certificate), which is refused in a production environment", b.Name),
-			"use mode ca (a custom CA) or system, or accept unverified backends explicitly with upstream-tls:allowInsecureBackends: true")
+			"use mode ca (a custom CA) or system, or accept unverified backends explicitly with allowInsecureBackends: true (stack config upstream-tls:allowInsecureBackends)")
 	}
 }
 
