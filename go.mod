@@ -3,6 +3,8 @@ module github.com/upstream-tls/upstream-tls
 go 1.26.7
 
 require (
+	github.com/Masterminds/semver/v3 v3.5.0
+	github.com/blang/semver v3.5.1+incompatible
 	github.com/distribution/reference v0.6.0
 	github.com/envoyproxy/gateway v1.9.1
 	github.com/google/go-cmp v0.7.0
@@ -23,7 +25,6 @@ require (
 	github.com/agext/levenshtein v1.2.3 // indirect
 	github.com/apparentlymart/go-textseg/v15 v15.0.0 // indirect
 	github.com/aymanbagabas/go-osc52/v2 v2.0.1 // indirect
-	github.com/blang/semver v3.5.1+incompatible // indirect
 	github.com/cenkalti/backoff/v5 v5.0.3 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/charmbracelet/bubbles v1.0.0 // indirect

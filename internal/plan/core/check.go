@@ -5,6 +5,7 @@ import (
 	"net"
 	"strings"
 
+	"github.com/Masterminds/semver/v3"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
@@ -153,4 +154,14 @@ func (p *Problems) Int32(path *field.Path, v, lo int, what string) bool {
 		return false
 	}
 	return true
+}
+
+// ChartVersion reports whether v (without a leading v) is an exact chart version: a strict
+// semantic version (MAJOR.MINOR.PATCH, optional pre-release and build), parsed by
+// github.com/Masterminds/semver/v3, the library Helm uses for chart versions. A partial version
+// such as 1.9 is refused although Helm would read it as a range: the version also selects the
+// chart files and CRDs the component installs, so it must name one release.
+func ChartVersion(v string) bool {
+	_, err := semver.StrictNewVersion(v)
+	return err == nil
 }

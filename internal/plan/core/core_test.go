@@ -98,3 +98,16 @@ func TestResolveFillsOnlyBindings(t *testing.T) {
 		t.Error("a binding whose path holds something else was accepted")
 	}
 }
+
+// TestChartVersion: exact semantic versions only (Helm's semver library, strict), so that a
+// version names one chart release.
+func TestChartVersion(t *testing.T) {
+	for v, want := range map[string]bool{
+		"1.9.1": true, "3.5.0": true, "1.2.3-rc.1": true, "1.2.3+build.5": true,
+		"v1.9.1": false, "1.9": false, "1": false, "01.2.3": false, "1.2.3-": false, "latest": false, "": false, "1.2.3 ": false,
+	} {
+		if got := ChartVersion(v); got != want {
+			t.Errorf("ChartVersion(%q) = %v, want %v", v, got, want)
+		}
+	}
+}

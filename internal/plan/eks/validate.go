@@ -23,7 +23,6 @@ var (
 	roleNameRE    = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
 	regionRE      = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
 	vpcIDRE       = regexp.MustCompile(`^vpc-([0-9a-f]{8}|[0-9a-f]{17})$`)
-	chartVerRE    = regexp.MustCompile(`^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$`)
 )
 
 // partitionOf is the AWS partition of a region: aws, aws-cn or aws-us-gov.
@@ -107,7 +106,7 @@ func validateIdentity(p *core.Problems, path *field.Path, e *spec.EKSArgs) {
 func validateController(p *core.Problems, path *field.Path, c *spec.LBCArgs) {
 	p.DNSLabel(path.Child("namespace"), c.Namespace, "namespace")
 	p.DNSLabel(path.Child("serviceAccount"), c.ServiceAccount, "service account")
-	if !chartVerRE.MatchString(c.Version) {
+	if !core.ChartVersion(c.Version) {
 		p.Add(path.Child("version"), fmt.Sprintf("%q is not a chart version", c.Version), "use a version such as "+DefaultLBCChartVersion+" (no leading v)")
 	}
 }

@@ -76,7 +76,7 @@ func validateEnvoyGateway(p *core.Problems, a *spec.Args) {
 	eg := a.EnvoyGateway
 	path := field.NewPath("envoyGateway")
 	p.DNSLabel(path.Child("namespace"), eg.Namespace, "namespace")
-	if !strings.HasPrefix(eg.Version, "v") || !chartVersion(strings.TrimPrefix(eg.Version, "v")) {
+	if !strings.HasPrefix(eg.Version, "v") || !core.ChartVersion(strings.TrimPrefix(eg.Version, "v")) {
 		p.Add(path.Child("version"), fmt.Sprintf("%q is not a chart version", eg.Version), "use a version such as "+DefaultEnvoyGatewayVersion)
 	}
 	if !core.IsObjectName(eg.GatewayClassName) {
@@ -202,23 +202,4 @@ func hasMode(a *spec.Args, m spec.Mode) bool {
 		}
 	}
 	return false
-}
-
-// chartVersion reports whether v (without a leading v) is a semantic version Helm resolves:
-// MAJOR.MINOR.PATCH with an optional pre-release.
-func chartVersion(v string) bool {
-	base, pre, _ := strings.Cut(v, "-")
-	parts := strings.Split(base, ".")
-	if len(parts) != 3 {
-		return false
-	}
-	for _, part := range parts {
-		if part == "" || strings.Trim(part, "0123456789") != "" || (len(part) > 1 && part[0] == '0') {
-			return false
-		}
-	}
-	if strings.Contains(v, "-") && (pre == "" || strings.Trim(pre, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-") != "") {
-		return false
-	}
-	return true
 }
