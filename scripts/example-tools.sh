@@ -51,7 +51,10 @@ EXAMPLES_BIN=$CACHE/bin-examples
 EXAMPLES_STAMPS=$CACHE/stamps-examples
 
 # ---- pins -------------------------------------------------------------------
-PULUMI_YAML_VERSION=v1.25.0   # github.com/pulumi/pulumi-yaml, plain `go install`s from the proxy
+# PULUMI_YAML_VERSION (github.com/pulumi/pulumi-yaml) with every other Go pin; the npm and
+# PyPI pins are the examples' package-lock.json and requirements.txt.
+# shellcheck source=../tools/versions.env
+source "$ROOT/tools/versions.env"
 
 log() { printf '%s\n' "$*" >&2; }
 die() { log "example-tools.sh: $*"; exit 1; }
