@@ -106,7 +106,29 @@ func validated(problems *core.Problems, args spec.Args, opts Options) spec.Args 
 	a := WithDefaults(args)
 	envoy.Validate(problems, &a, envoy.Context{Now: now})
 	eks.Validate(problems, &a)
+	problems.DropDerived(derivedFields(args))
 	return a
+}
+
+// derivedFields lists the backend fields args leaves unset that WithDefaults derives from
+// other fields, so that a bad name is reported once, on the field the user wrote, and not again
+// on every name made from it.
+func derivedFields(args spec.Args) []core.Derived {
+	var out []core.Derived
+	for i, b := range args.Backends {
+		bp := field.NewPath("backends").Index(i)
+		if b.Namespace == "" {
+			out = append(out, core.Derived{Field: bp.Child("namespace").String(), From: []string{"gateway.namespace"}})
+		}
+		if b.Service == nil || b.Service.Name == "" {
+			out = append(out, core.Derived{Field: bp.Child("service", "name").String(), From: []string{bp.Child("name").String()}})
+		}
+		if b.TLS.Hostname == "" {
+			out = append(out, core.Derived{Field: bp.Child("tls", "hostname").String(),
+				From: []string{bp.Child("service", "name").String(), bp.Child("namespace").String()}})
+		}
+	}
+	return out
 }
 
 // planned plans defaulted args (validated, or, for BuildUnchecked, not) and records in problems

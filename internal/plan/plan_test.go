@@ -2,6 +2,7 @@ package plan_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -149,5 +150,41 @@ func requireProblem(t *testing.T, err error, field, inMessage string) {
 	}
 	if found.Fix == "" {
 		t.Errorf("problem on %s has no fix", field)
+	}
+}
+
+// TestBadNameReportedOnce: a name other names are defaulted from is reported on the field the
+// user wrote, not again on every defaulted name made from it; a defaulted name whose sources are
+// fine is still checked.
+func TestBadNameReportedOnce(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		mutate func(b *spec.BackendArgs)
+		want   []string
+	}{
+		{"upper-case namespace", func(b *spec.BackendArgs) { b.Namespace = "Apps" }, []string{"backends[0].namespace"}},
+		{"name too long for a label", func(b *spec.BackendArgs) { b.Name = strings.Repeat("a", 64) }, []string{"backends[0].name"}},
+		{"hostname written by the user is checked", func(b *spec.BackendArgs) {
+			b.Namespace = "Apps"
+			b.TLS.Hostname = "API.example.com"
+		}, []string{"backends[0].namespace", "backends[0].tls.hostname"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := args(backend("api", spec.ModeCA))
+			tc.mutate(&a.Backends[0])
+			_, err := plan.Build(a)
+			var verr *core.ValidationError
+			if !errors.As(err, &verr) {
+				t.Fatalf("Build = %v, want a ValidationError", err)
+			}
+			var got []string
+			for _, p := range verr.Problems {
+				got = append(got, p.Field)
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("problems on %v, want %v\n%v", got, tc.want, err)
+			}
+		})
 	}
 }

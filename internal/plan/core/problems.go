@@ -96,3 +96,46 @@ func (p *Problems) Err() error {
 	}
 	return &ValidationError{Problems: append([]*FieldError(nil), p.list...)}
 }
+
+// Derived says that the value at Field was not given but defaulted from the values at From (a
+// backend's service.name from its name, its tls.hostname from service.name and namespace).
+type Derived struct {
+	Field string
+	From  []string
+}
+
+// DropDerived removes the problems of a defaulted field when a field it was derived from has a
+// problem already: the user fixes the field they wrote, and the one message that names it is
+// enough. Derivations may chain (the hostname from service.name, itself from name); a problem
+// of a field whose sources have none is kept.
+func (p *Problems) DropDerived(derived []Derived) {
+	has := map[string]bool{}
+	for _, e := range p.list {
+		has[e.Field] = true
+	}
+	from := map[string][]string{}
+	for _, d := range derived {
+		from[d.Field] = d.From
+	}
+	var broken func(f string, seen map[string]bool) bool
+	broken = func(f string, seen map[string]bool) bool {
+		for _, src := range from[f] {
+			if seen[src] {
+				continue
+			}
+			seen[src] = true
+			if has[src] || broken(src, seen) {
+				return true
+			}
+		}
+		return false
+	}
+	kept := p.list[:0]
+	for _, e := range p.list {
+		if _, ok := from[e.Field]; ok && broken(e.Field, map[string]bool{}) {
+			continue
+		}
+		kept = append(kept, e)
+	}
+	p.list = kept
+}
