@@ -2,15 +2,20 @@ package plan_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	yamlv3 "gopkg.in/yaml.v3"
 	"sigs.k8s.io/yaml"
 
 	"github.com/upstream-tls/upstream-tls/internal/config"
@@ -89,10 +94,111 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%v (run with -update to create it)", err)
 			}
-			if diff := cmp.Diff(strings.Split(string(want), "\n"), strings.Split(string(got), "\n")); diff != "" {
+			if diff := goldenDiff(want, got); diff != "" {
 				t.Errorf("%s differs from the golden file (-want +got); rerun with -update and review the diff:\n%s", outPath, diff)
 			}
 		})
+	}
+}
+
+// goldenDiff is the difference between two golden files: one line per changed field, named by
+// its document (kind/namespace/name) and its path in it, when the objects differ (cmp.Diff of
+// the parsed YAML documents, with a reporter that keeps only the changed leaves); a line diff
+// when only comments (the posture table) or layout do; "" when the files are equal.
+func goldenDiff(want, got []byte) string {
+	if bytes.Equal(want, got) {
+		return ""
+	}
+	w, werr := yamlDocuments(want)
+	g, gerr := yamlDocuments(got)
+	if werr == nil && gerr == nil {
+		r := &fieldReporter{want: w, got: g}
+		cmp.Equal(w, g, cmp.Reporter(r))
+		if len(r.diffs) > 0 {
+			return strings.Join(r.diffs, "\n")
+		}
+	}
+	return cmp.Diff(strings.Split(string(want), "\n"), strings.Split(string(got), "\n"))
+}
+
+// fieldReporter collects the changed leaves of a cmp comparison of YAML documents.
+type fieldReporter struct {
+	want, got []any
+	path      cmp.Path
+	diffs     []string
+}
+
+func (r *fieldReporter) PushStep(ps cmp.PathStep) { r.path = append(r.path, ps) }
+func (r *fieldReporter) PopStep()                 { r.path = r.path[:len(r.path)-1] }
+
+func (r *fieldReporter) Report(rs cmp.Result) {
+	if rs.Equal() {
+		return
+	}
+	vx, vy := r.path.Last().Values()
+	show := func(v reflect.Value) string {
+		if !v.IsValid() {
+			return "(absent)"
+		}
+		out, _ := json.Marshal(v.Interface())
+		return string(out)
+	}
+	r.diffs = append(r.diffs, fmt.Sprintf("  %s: want %s, got %s", r.where(), show(vx), show(vy)))
+}
+
+// where names the current path: the document by kind/namespace/name, then the keys.
+func (r *fieldReporter) where() string {
+	var b strings.Builder
+	for i, step := range r.path {
+		switch s := step.(type) {
+		case cmp.SliceIndex:
+			if i == 1 {
+				wx, wy := s.SplitKeys()
+				b.WriteString(docName(r.want, wx, r.got, wy))
+				continue
+			}
+			fmt.Fprintf(&b, "[%d]", s.Key())
+		case cmp.MapIndex:
+			fmt.Fprintf(&b, ".%v", s.Key().Interface())
+		}
+	}
+	return b.String()
+}
+
+// docName names document x of want (or y of got when want has none) as kind/namespace/name.
+func docName(want []any, x int, got []any, y int) string {
+	doc := any(nil)
+	if x >= 0 && x < len(want) {
+		doc = want[x]
+	} else if y >= 0 && y < len(got) {
+		doc = got[y]
+	}
+	m, _ := doc.(map[string]any)
+	meta, _ := m["metadata"].(map[string]any)
+	if m["kind"] == nil {
+		return fmt.Sprintf("document %d", max(x, y))
+	}
+	name := fmt.Sprint(m["kind"], "/")
+	if ns, ok := meta["namespace"]; ok {
+		name += fmt.Sprint(ns, "/")
+	}
+	return name + fmt.Sprint(meta["name"])
+}
+
+// yamlDocuments parses every document of a multi-document YAML file.
+func yamlDocuments(raw []byte) ([]any, error) {
+	dec := yamlv3.NewDecoder(bytes.NewReader(raw))
+	var docs []any
+	for {
+		var doc any
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			return docs, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		docs = append(docs, doc)
 	}
 }
 
