@@ -7,7 +7,7 @@
 #
 # DEST defaults to ${UPSTREAM_TLS_CACHE:-~/.cache/upstream-tls}/upgrade/<COMMIT>: the state of
 # the dev stack is 19 MB (mostly CRD schemas), too large to commit, so each machine records it
-# once (about 9 minutes on 2 cores the first time, most of it compiling the old code) and reuses
+# once (about 6 minutes on 2 cores with the toolchain cached, most of it compiling the old code) and reuses
 # it. It builds that commit's cmd/up and provider plugin in a temporary worktree, runs `up` on
 # that commit's Pulumi.dev.yaml with a fresh file backend, and writes into DEST:
 #   Pulumi.upgrade.yaml  the stack configuration (with its encryption salt), and
@@ -29,11 +29,23 @@ fi
 work=$(mktemp -d)
 trap 'git -C "$repo" worktree remove --force "$work/tree" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 git -C "$repo" worktree add --detach "$work/tree" "$commit" >&2
+# The toolchain is this checkout's (scripts/pulumi-env.sh: pulumi and the Kubernetes provider
+# from the shared tool cache), never the old commit's scripts/tools.sh: that one keys the same
+# cache entries differently, so it would rebuild both tools (about 20 minutes) and this
+# checkout's tools.sh would then rebuild them again. The old commit must pin the same versions.
+source "$repo/scripts/pulumi-env.sh"
+# shellcheck source=../tools/versions.env
+source "$repo/tools/versions.env"
+old_pins=$(git -C "$work/tree" show HEAD:scripts/tools.sh | sed -n -E 's/^(PULUMI_VERSION|K8S_PROVIDER_VERSION)=([^ ]*).*/\1=\2/p' | sort)
+new_pins=$(printf 'K8S_PROVIDER_VERSION=%s\nPULUMI_VERSION=%s\n' "$K8S_PROVIDER_VERSION" "$PULUMI_VERSION")
+if [[ $old_pins != "$new_pins" ]]; then
+	echo "record-upgrade-fixture: $commit pins $(echo $old_pins), this checkout $(echo $new_pins); record it with that commit's own toolchain" >&2
+	exit 1
+fi
 cd "$work/tree"
-# The old checkout's own environment (its pins, its offline inputs, its provider plugin).
-set +u
-source scripts/pulumi-env.sh
-set -u
+# The old checkout's own offline inputs (its Pulumi.dev.yaml points at out/offline) and its
+# own binaries, in the temporary worktree.
+scripts/offline-inputs.sh "$work/tree/out/offline" >&2
 go build -o "$work/up" ./cmd/up
 mkdir -p "$work/bin" && (cd provider && go build -o "$work/bin/pulumi-resource-upstream-tls" ./cmd/pulumi-resource-upstream-tls)
 export PATH="$work/bin:$PATH"
