@@ -8,8 +8,8 @@ export UPSTREAM_TLS_CACHE ?= $(HOME)/.cache/upstream-tls
 # The tiers share the tool cache and out/offline: run them one after the other.
 .NOTPARALLEL:
 
-.PHONY: help up render verify test fmt-check vet test-unit test-render test-schema test-provider \
-	test-verify test-engine test-examples test-generate fuzz fuzz-posture generate tools clean
+.PHONY: help up cluster down render verify test fmt-check vet test-unit test-render test-schema test-provider \
+	test-verify test-cluster test-engine test-examples test-generate fuzz fuzz-posture generate tools clean
 
 ## help: list the targets
 help:
@@ -18,6 +18,14 @@ help:
 ## up: pulumi up on STACK (default dev, which renders into out/dev/); builds what is missing
 up:
 	scripts/up.sh $(STACK)
+
+## cluster: start the local Kubernetes control plane in .state/cluster (builds it on first use)
+cluster:
+	scripts/cluster.sh start
+
+## down: stop the local cluster's processes (its data stays in .state/cluster)
+down:
+	scripts/cluster.sh stop
 
 ## render: engine-free plan of Pulumi.$(STACK).yaml into out/render/$(STACK)/
 render:
@@ -31,7 +39,7 @@ verify:
 		-crds out/offline/gateway-api-crds,out/offline/envoy-gateway-crds,out/offline/lbc-crds
 
 ## test: every tier (what CI runs)
-test: fmt-check vet test-unit test-render test-schema test-provider test-verify test-engine test-examples test-generate
+test: fmt-check vet test-unit test-render test-schema test-provider test-verify test-cluster test-engine test-examples test-generate
 
 ## fmt-check: gofmt of every Go file
 fmt-check:
@@ -62,6 +70,10 @@ test-provider:
 test-verify:
 	$(GO) test -count=1 -timeout 40m ./tests/verify/...
 
+## test-cluster: the local cluster (real etcd, kube-apiserver, kube-controller-manager): start, stop, restart
+test-cluster:
+	$(GO) test -count=1 -timeout 30m ./tests/cluster/...
+
 ## test-engine: the real pulumi CLI: lifecycle, EKS, upgrade from 012776a, render/preview agreement
 test-engine:
 	$(GO) test -count=1 -timeout 80m -v -run . ./tests/engine/... 2>&1 | grep -Ev '^=== (RUN|PAUSE|CONT)'
@@ -91,6 +103,7 @@ generate:
 ## tools: build every pinned tool into $(UPSTREAM_TLS_CACHE)/bin
 tools:
 	scripts/tools.sh
+	scripts/tools.sh cluster
 	@if [ -x scripts/example-tools.sh ]; then scripts/example-tools.sh; fi
 
 ## clean: remove out/ (renders, offline inputs, this checkout's binaries)

@@ -3,7 +3,8 @@
 # egctl, kubectl-validate) from the Go module proxy into a cache OUTSIDE the
 # repo, so that tests can run fully offline.
 #
-#   scripts/tools.sh [tool...]          build what is missing (default: all)
+#   scripts/tools.sh [tool...]          build what is missing (default: all but the cluster)
+#   scripts/tools.sh cluster            the local cluster's tools (etcd, kube-*, kubectl)
 #   scripts/tools.sh --regen tool...    re-derive tools/<tool>/go.mod + go.sum
 #                                       from the pins below (needs the proxy)
 #   scripts/tools.sh --list             print the tools and their pins
@@ -34,6 +35,8 @@ source "$ROOT/tools/versions.env"
 EGCTL_VERSION=$ENVOY_GATEWAY_VERSION
 
 ALL_TOOLS=(pulumi pulumi-resource-kubernetes egctl egctl-verify kubectl-validate sdkgen sdkgen-dotnet)
+# The local cluster's tools (make cluster; not part of the default set above).
+CLUSTER_TOOLS=(etcd kube-apiserver kube-controller-manager kubectl)
 
 # ---- helpers ----------------------------------------------------------------
 log() { printf '%s\n' "$*" >&2; }
@@ -83,7 +86,7 @@ require_pin() {
 go_build() {
   local t=$1 v=$2 pkg=$3 dir=$4 prep=$5; shift 5
   local k start tmp lock w=$t
-  [ "$t" = egctl-verify ] && w=egctl
+  case $t in egctl-verify) w=egctl ;; kube-*|kubectl) w=kube ;; esac
   k=$(key "$w" "$prep" "$v" "$pkg" "$*")
   if is_fresh "$t" "$k"; then log "cached $t $v"; return 0; fi
   mkdir -p "$BIN" "$STAMPS"
@@ -253,6 +256,55 @@ build_kubectl_validate() {
   go_build kubectl-validate "$KUBECTL_VALIDATE_VERSION" $m "$ROOT/tools/kubectl-validate" : -ldflags "-s -w"
 }
 
+# ---- the local cluster: etcd, kube-apiserver, kube-controller-manager, kubectl -------------
+# k8s.io/kubernetes requires its ~30 staging modules at v0.0.0 and replaces them by
+# ./staging/src/...: the wrapper tools/kube replaces each by its published v0.<minor>.<patch>
+# tag (requires alone are not enough: v0.0.0 does not exist). The version is stamped as the
+# release build does, or clients see v0.0.0-master. etcd's server module replaces its sibling
+# modules locally: the wrapper tools/etcd requires them at the same tag.
+KUBE_MOD=k8s.io/kubernetes
+regen_kube() {
+  local gm staging
+  staging="v0.${KUBERNETES_VERSION#v1.}"
+  gm=$(go mod download -json "$KUBE_MOD@$KUBERNETES_VERSION" | jq -r .GoMod)
+  # shellcheck disable=SC2046
+  new_wrapper kube "$(upstream_go "$KUBE_MOD@$KUBERNETES_VERSION")" $(upstream_replaces "$KUBE_MOD@$KUBERNETES_VERSION") \
+    $(go mod edit -json "$gm" | jq -r --arg v "$staging" '.Replace[] | select(.New.Path|startswith("./staging/")) | "-replace=\(.Old.Path)=\(.Old.Path)@\($v)"')
+  (cd "$ROOT/tools/kube" && GOFLAGS=-mod=mod go get -tool "$KUBE_MOD/cmd/kube-apiserver@$KUBERNETES_VERSION" \
+     "$KUBE_MOD/cmd/kube-controller-manager@$KUBERNETES_VERSION" "$KUBE_MOD/cmd/kubectl@$KUBERNETES_VERSION" && go mod tidy)
+}
+kube_ldflags() {
+  local minor p
+  minor=${KUBERNETES_VERSION#v1.}; minor=${minor%%.*}
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    printf -- '-X %s.gitVersion=%s -X %s.gitMajor=1 -X %s.gitMinor=%s -X %s.gitTreeState=clean ' "$p" "$KUBERNETES_VERSION" "$p" "$p" "$minor" "$p"
+  done
+  printf -- '-s -w'
+}
+build_kube() { # <command>
+  require_pin kube "$KUBE_MOD" "$KUBERNETES_VERSION"
+  go_build "$1" "$KUBERNETES_VERSION" "$KUBE_MOD/cmd/$1" "$ROOT/tools/kube" : -tags providerless -ldflags "$(kube_ldflags)"
+}
+build_kube_apiserver() { build_kube kube-apiserver; }
+build_kube_controller_manager() { build_kube kube-controller-manager; }
+build_kubectl() { build_kube kubectl; }
+regen_kube_apiserver() { regen_kube; }
+regen_kube_controller_manager() { regen_kube; }
+regen_kubectl() { regen_kube; }
+
+ETCD_MOD=go.etcd.io/etcd
+regen_etcd() {
+  local v=$ETCD_VERSION
+  # shellcheck disable=SC2046
+  new_wrapper etcd "$(upstream_go "$ETCD_MOD/server/v3@$v")" $(upstream_replaces "$ETCD_MOD/server/v3@$v")
+  (cd "$ROOT/tools/etcd" && GOFLAGS=-mod=mod go get -tool "$ETCD_MOD/server/v3@$v" && GOFLAGS=-mod=mod go get \
+     "$ETCD_MOD/api/v3@$v" "$ETCD_MOD/client/pkg/v3@$v" "$ETCD_MOD/client/v3@$v" "$ETCD_MOD/pkg/v3@$v" && go mod tidy)
+}
+build_etcd() {
+  require_pin etcd "$ETCD_MOD/server/v3" "$ETCD_VERSION"
+  go_build etcd "$ETCD_VERSION" "$ETCD_MOD/server/v3" "$ROOT/tools/etcd" : -ldflags "-s -w"
+}
+
 # ---- main -------------------------------------------------------------------
 fn() { printf '%s_%s' "$1" "$(printf '%s' "$2" | tr - _)"; }
 
@@ -264,11 +316,13 @@ case ${1:-} in
       "pulumi-resource-kubernetes $K8S_PROVIDER_VERSION ($K8S_PROVIDER_MODVER, sdk/v4 $K8S_SDK_VERSION, pulumi $K8S_PULUMI_VERSION)" \
       "egctl $EGCTL_VERSION" "egctl-verify $EGCTL_VERSION + tools/egctl/patches/backend-disabled-env.patch" \
       "kubectl-validate $KUBECTL_VALIDATE_VERSION" \
-      "sdkgen (tools/sdkgen) on pulumi pkg $PULUMI_VERSION" "sdkgen-dotnet (tools/sdkgen-dotnet) on pulumi pkg $K8S_PULUMI_VERSION"
+      "sdkgen (tools/sdkgen) on pulumi pkg $PULUMI_VERSION" "sdkgen-dotnet (tools/sdkgen-dotnet) on pulumi pkg $K8S_PULUMI_VERSION" \
+      "etcd $ETCD_VERSION (cluster)" "kube-apiserver, kube-controller-manager, kubectl $KUBERNETES_VERSION (cluster)"
     exit 0 ;;
   -h|--help) sed -n '2,/^$/p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 esac
 [ $# -gt 0 ] || set -- "${ALL_TOOLS[@]}"
+[ "$*" = cluster ] && set -- "${CLUSTER_TOOLS[@]}"
 
 command -v go >/dev/null || die "go is required"
 ensure_jq

@@ -1,0 +1,242 @@
+// Package cluster_test is the local-cluster tier: the real etcd, kube-apiserver and
+// kube-controller-manager built from the pinned modules (scripts/tools.sh cluster), started and
+// stopped by internal/cluster exactly as `make cluster` and `make down` do.
+package cluster_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/upstream-tls/upstream-tls/internal/cluster"
+	"github.com/upstream-tls/upstream-tls/internal/testutil"
+)
+
+var bin string
+
+func TestMain(m *testing.M) {
+	var err error
+	if bin, err = testutil.Tools(testutil.MustRepoRoot(), "cluster"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
+
+type logWriter struct{ t *testing.T }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+func start(t *testing.T, dir string) *cluster.State {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	st, err := cluster.Start(ctx, cluster.Options{Dir: dir, Bin: bin, Ephemeral: true, Log: logWriter{t}})
+	if err != nil {
+		logs, _ := filepath.Glob(filepath.Join(dir, "logs", "*.log"))
+		for _, l := range logs {
+			b, _ := os.ReadFile(l)
+			t.Logf("%s (tail):\n%s", l, tail(string(b), 2000))
+		}
+		t.Fatalf("start cluster: %v", err)
+	}
+	return st
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+func kubectl(t *testing.T, dir string, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(bin, "kubectl"), append([]string{"--kubeconfig", cluster.Kubeconfig(dir)}, args...)...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func mustKubectl(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	out, err := kubectl(t, dir, args...)
+	if err != nil {
+		t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// eventually retries f for up to a minute (controllers act asynchronously).
+func eventually(t *testing.T, what string, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %v", what, err)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+}
+
+// TestLocalCluster starts a cluster as `make cluster` does and checks what the product relies on:
+// the pinned server version, the controller manager's work (default ServiceAccounts, namespaces
+// really deleted), an idempotent start, a restart that keeps data, PKI and ports, and a second
+// cluster side by side.
+func TestLocalCluster(t *testing.T) {
+	root := testutil.MustRepoRoot()
+	pins, err := testutil.Pins(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	st := start(t, dir)
+	t.Cleanup(func() {
+		if err := cluster.Stop(dir); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+	})
+
+	var version struct {
+		ServerVersion struct{ GitVersion string } `json:"serverVersion"`
+		ClientVersion struct{ GitVersion string } `json:"clientVersion"`
+	}
+	if err := json.Unmarshal([]byte(mustKubectl(t, dir, "version", "-o", "json")), &version); err != nil {
+		t.Fatal(err)
+	}
+	if want := pins["KUBERNETES_VERSION"]; version.ServerVersion.GitVersion != want || version.ClientVersion.GitVersion != want {
+		t.Errorf("server %q, kubectl %q; want both %q (the pin, stamped at build)", version.ServerVersion.GitVersion, version.ClientVersion.GitVersion, want)
+	}
+
+	// kube-controller-manager: a new namespace gets its default ServiceAccount.
+	mustKubectl(t, dir, "create", "namespace", "probe")
+	mustKubectl(t, dir, "create", "namespace", "kept")
+	mustKubectl(t, dir, "-n", "probe", "create", "configmap", "c", "--from-literal=k=v")
+	eventually(t, "default ServiceAccount in namespace probe (kube-controller-manager)", func() error {
+		_, err := kubectl(t, dir, "-n", "probe", "get", "serviceaccount", "default")
+		return err
+	})
+	// and a deleted namespace is really gone, with what it held.
+	mustKubectl(t, dir, "delete", "namespace", "probe", "--wait=false")
+	eventually(t, "namespace probe deleted (namespace controller)", func() error {
+		out, err := kubectl(t, dir, "get", "namespace", "probe")
+		if err == nil || !strings.Contains(out, "NotFound") {
+			return fmt.Errorf("still there: %s", out)
+		}
+		return nil
+	})
+
+	// Starting a running cluster changes nothing.
+	again := start(t, dir)
+	if fmt.Sprint(again.PIDs) != fmt.Sprint(st.PIDs) || again.Server != st.Server {
+		t.Errorf("second start restarted the cluster: %v at %s, before %v at %s", again.PIDs, again.Server, st.PIDs, st.Server)
+	}
+
+	// A second cluster runs side by side on its own ports.
+	other := t.TempDir()
+	ost := start(t, other)
+	t.Cleanup(func() { _ = cluster.Stop(other) })
+	for use, p := range ost.Ports {
+		for use2, q := range st.Ports {
+			if p == q {
+				t.Errorf("both clusters use port %d (%s / %s)", p, use, use2)
+			}
+		}
+	}
+	if out := mustKubectl(t, other, "get", "namespaces", "-o", "name"); strings.Contains(out, "namespace/kept") {
+		t.Errorf("the second cluster sees the first one's namespace:\n%s", out)
+	}
+
+	// Stop ends every process; a restart keeps data, PKI and (free) ports.
+	if err := cluster.Stop(dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, n, err := cluster.Status(dir); err != nil || n != 0 {
+		t.Fatalf("after stop: %d processes running (%v)", n, err)
+	}
+	for name, pid := range st.PIDs {
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err == nil {
+			if b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); strings.Contains(string(b), dir) {
+				t.Errorf("%s (pid %d) still runs after stop", name, pid)
+			}
+		}
+	}
+	if _, err := kubectl(t, dir, "get", "namespaces", "--request-timeout=2s"); err == nil {
+		t.Error("the API server answers after stop")
+	}
+	restarted := start(t, dir)
+	if restarted.Server != st.Server {
+		t.Logf("API server moved from %s to %s (port taken meanwhile)", st.Server, restarted.Server)
+	}
+	mustKubectl(t, dir, "get", "namespace", "kept")
+}
+
+// TestGatewayAPIOnTheRealAPIServer installs the pinned Gateway API CRDs (the offline inputs the
+// dev stack installs) into a local cluster and checks that the real API server enforces their
+// rules: the CRDs become Established, and the CEL and pattern rules of HTTPRoute and
+// BackendTLSPolicy refuse what they should at a server-side dry run, while a valid object passes.
+func TestGatewayAPIOnTheRealAPIServer(t *testing.T) {
+	root := testutil.MustRepoRoot()
+	crdDirs, err := testutil.OfflineInputs(root, filepath.Join(root, "out", "offline"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	start(t, dir)
+	t.Cleanup(func() { _ = cluster.Stop(dir) })
+	mustKubectl(t, dir, "apply", "--server-side", "-f", crdDirs[0])
+	mustKubectl(t, dir, "wait", "--for=condition=Established", "--timeout=60s", "crd", "--all")
+	mustKubectl(t, dir, "create", "namespace", "apps")
+
+	manifest := func(name, body string) string {
+		p := filepath.Join(t.TempDir(), name+".yaml")
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	route := func(path string) string {
+		return manifest("route", `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: api, namespace: apps}
+spec:
+  parentRefs: [{name: gw, namespace: gateway}]
+  rules:
+  - matches: [{path: {type: PathPrefix, value: "`+path+`"}}]
+    backendRefs: [{name: api, port: 443}]
+`)
+	}
+	if out, err := kubectl(t, dir, "apply", "--dry-run=server", "-f", route("/api/v1")); err != nil {
+		t.Errorf("a valid HTTPRoute is refused: %v\n%s", err, out)
+	}
+	out, err := kubectl(t, dir, "apply", "--dry-run=server", "-f", route("/api//v1"))
+	if err == nil || !strings.Contains(out, "must not contain '//'") {
+		t.Errorf("an HTTPRoute path with '//' is not refused by the CRD's CEL rule: %v\n%s", err, out)
+	}
+	policy := manifest("policy", `apiVersion: gateway.networking.k8s.io/v1
+kind: BackendTLSPolicy
+metadata: {name: api, namespace: apps}
+spec:
+  targetRefs: [{group: "", kind: Service, name: api, sectionName: https}]
+  validation:
+    hostname: api.apps.svc
+    wellKnownCACertificates: System
+    caCertificateRefs: [{group: "", kind: ConfigMap, name: api-ca}]
+`)
+	out, err = kubectl(t, dir, "apply", "--dry-run=server", "-f", policy)
+	if err == nil || !strings.Contains(out, "must not contain both CACertificateRefs and WellKnownCACertificates") {
+		t.Errorf("a BackendTLSPolicy with both a well-known CA and CA references is not refused: %v\n%s", err, out)
+	}
+}
