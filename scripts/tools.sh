@@ -98,6 +98,9 @@ go_build() {
   start=$(date +%s)
   $prep
   tmp=$(mktemp "$BIN/.$t.XXXXXX")
+  # An interrupted build leaves no half-written binary behind.
+  # shellcheck disable=SC2064
+  trap "rm -f '$tmp'" EXIT
   (cd "$dir" && nice -n 15 go build "$@" -o "$tmp" "$pkg") || { rm -f "$tmp"; exit 1; }
   chmod 0755 "$tmp" && mv -f "$tmp" "$BIN/$t"
   printf '%s\n' "$k" > "$STAMPS/$t"
