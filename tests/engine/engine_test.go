@@ -10,9 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -41,18 +39,9 @@ var env []string
 func repoRoot() string { return testutil.MustRepoRoot() }
 
 func TestMain(m *testing.M) {
-	// errexit and pipefail: a failed toolchain build stops here, not in a test much later.
-	cmd := exec.Command("bash", "-c", "set -euo pipefail; source scripts/pulumi-env.sh >&2; env -0")
-	cmd.Dir = repoRoot()
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		panic("scripts/pulumi-env.sh: " + err.Error())
-	}
-	for _, kv := range bytes.Split(out, []byte{0}) {
-		if len(kv) > 0 {
-			env = append(env, string(kv))
-		}
+	var err error
+	if env, err = testutil.PulumiEnv(repoRoot()); err != nil {
+		panic(err)
 	}
 	os.Exit(m.Run())
 }
@@ -179,57 +168,6 @@ func (w *workspace) plan() *plan.Plan {
 	return p
 }
 
-// matches compares a planned value with the engine's rendering: equal, except at the paths the
-// plan binds to computed values (computed), which the engine must have filled with PEM.
-func matches(planned, got any, path string, computed map[string]bool, problems *[]string) {
-	if computed[path] {
-		if s, _ := got.(string); !strings.Contains(s, "-----BEGIN ") {
-			*problems = append(*problems, path+": computed value is not PEM")
-		}
-		return
-	}
-	switch p := planned.(type) {
-	case map[string]any:
-		g, ok := got.(map[string]any)
-		if !ok {
-			*problems = append(*problems, path+": not an object in the engine's rendering")
-			return
-		}
-		for k, v := range p {
-			matches(v, g[k], path+"."+k, computed, problems)
-		}
-	case []any:
-		g, ok := got.([]any)
-		if !ok || len(g) != len(p) {
-			*problems = append(*problems, path+": list differs")
-			return
-		}
-		for i := range p {
-			matches(p[i], g[i], path, computed, problems)
-		}
-	case string:
-		if got != p {
-			*problems = append(*problems, path+": "+p+" != "+toString(got))
-		}
-	default:
-		if !reflect.DeepEqual(normalise(p), normalise(got)) {
-			*problems = append(*problems, path+": "+toString(p)+" != "+toString(got))
-		}
-	}
-}
-
-func normalise(v any) any {
-	switch n := v.(type) {
-	case int:
-		return float64(n)
-	case int64:
-		return float64(n)
-	}
-	return v
-}
-
-func toString(v any) string { b, _ := json.Marshal(v); return string(b) }
-
 func TestEngineLifecycle(t *testing.T) {
 	w := newWorkspace(t)
 
@@ -327,7 +265,7 @@ func (w *workspace) checkRenderedEqualsPlan(p *plan.Plan, got map[string]map[str
 			want["data"] = sd
 		}
 		var problems []string
-		matches(want, r, key, computed, &problems)
+		testutil.MatchPlanned(want, r, key, computed, &problems)
 		for _, pr := range problems {
 			t.Errorf("engine and render differ: %s", pr)
 		}

@@ -21,9 +21,7 @@
 package examples_test
 
 import (
-	"bytes"
 	"os"
-	"os/exec"
 	"testing"
 
 	"github.com/upstream-tls/upstream-tls/internal/testutil"
@@ -35,18 +33,9 @@ var env []string
 func repoRoot() string { return testutil.MustRepoRoot() }
 
 func TestMain(m *testing.M) {
-	// errexit and pipefail: a failed toolchain build stops here, not in a test much later.
-	cmd := exec.Command("bash", "-c", "set -euo pipefail; source scripts/pulumi-env.sh >&2; env -0")
-	cmd.Dir = repoRoot()
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		panic("scripts/pulumi-env.sh: " + err.Error())
-	}
-	for _, kv := range bytes.Split(out, []byte{0}) {
-		if len(kv) > 0 {
-			env = append(env, string(kv))
-		}
+	var err error
+	if env, err = testutil.PulumiEnv(repoRoot()); err != nil {
+		panic(err)
 	}
 	os.Exit(m.Run())
 }

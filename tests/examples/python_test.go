@@ -20,11 +20,9 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -36,6 +34,7 @@ import (
 	"github.com/upstream-tls/upstream-tls/internal/config"
 	"github.com/upstream-tls/upstream-tls/internal/plan"
 	"github.com/upstream-tls/upstream-tls/internal/render"
+	"github.com/upstream-tls/upstream-tls/internal/testutil"
 )
 
 // driverStep is one step of testdata/python_driver.py's summary.
@@ -393,54 +392,11 @@ func checkRenderedEqualsPlan(t *testing.T, p *plan.Plan, got map[string]map[stri
 			want["data"] = sd
 		}
 		var problems []string
-		matchPlanned(want, r, key, computed, &problems)
+		testutil.MatchPlanned(want, r, key, computed, &problems)
 		for _, pr := range problems {
 			t.Errorf("rendered and planned differ: %s", pr)
 		}
 	}
-}
-
-func matchPlanned(planned, got any, path string, computed map[string]bool, problems *[]string) {
-	if computed[path] {
-		if s, _ := got.(string); !strings.Contains(s, "-----BEGIN ") {
-			*problems = append(*problems, path+": computed value is not PEM")
-		}
-		return
-	}
-	switch p := planned.(type) {
-	case map[string]any:
-		g, ok := got.(map[string]any)
-		if !ok {
-			*problems = append(*problems, path+": not an object in the rendering")
-			return
-		}
-		for k, v := range p {
-			matchPlanned(v, g[k], path+"."+k, computed, problems)
-		}
-	case []any:
-		g, ok := got.([]any)
-		if !ok || len(g) != len(p) {
-			*problems = append(*problems, path+": list differs")
-			return
-		}
-		for i := range p {
-			matchPlanned(p[i], g[i], path, computed, problems)
-		}
-	default:
-		if !reflect.DeepEqual(asFloat(p), asFloat(got)) {
-			*problems = append(*problems, fmt.Sprintf("%s: %v != %v", path, p, got))
-		}
-	}
-}
-
-func asFloat(v any) any {
-	switch n := v.(type) {
-	case int:
-		return float64(n)
-	case int64:
-		return float64(n)
-	}
-	return v
 }
 
 // secretValue reads a key of a rendered Secret from stringData or (base64) data.
