@@ -71,8 +71,13 @@ test-verify:
 	$(GO) test -count=1 -timeout 40m ./tests/verify/...
 
 ## test-cluster: the local cluster (real etcd, kube-apiserver, kube-controller-manager): start, stop, restart
+## (process liveness also inside a PID namespace on a foreign /proc, as CI's sandbox has, where unshare works)
 test-cluster:
 	$(GO) test -count=1 -timeout 30m ./tests/cluster/...
+	@if unshare --pid --fork true 2>/dev/null; then \
+		echo "liveness inside a new PID namespace with the host's /proc:"; \
+		unshare --pid --fork $(GO) test -count=1 -run TestLivenessWithAndWithoutProc ./internal/cluster/; \
+	else echo "skipped the PID-namespace liveness run: unshare --pid is not permitted here"; fi
 
 ## test-engine: the real pulumi CLI: lifecycle, EKS, upgrade from 012776a, render/preview agreement
 test-engine:

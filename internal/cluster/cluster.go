@@ -28,6 +28,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -276,16 +277,48 @@ func startProcess(dir, bin string, argv []string) (int, error) {
 		return 0, fmt.Errorf("cluster: start %s: %w", name, err)
 	}
 	pid := cmd.Process.Pid
-	// The process is not waited for here: it belongs to the cluster, not to this program.
-	_ = cmd.Process.Release()
+	// The process belongs to the cluster, not to this program: it outlives us. While we run, a
+	// goroutine reaps it, so an early exit is seen at once (and leaves no zombie behind).
+	done := make(chan struct{})
+	children.Store(pid, done)
+	go func() { _ = cmd.Wait(); close(done) }()
 	return pid, nil
 }
 
+// children maps the PIDs this program started to a channel closed when that child exits.
+var children sync.Map
+
+// procIsOurs reports whether /proc shows this program's PID namespace. In a sandbox that
+// unshares the PID namespace without mounting a new /proc (seen on CI), /proc/<pid> names some
+// other process, so nothing may be read from it.
+var procIsOurs = sync.OnceValue(func() bool {
+	link, err := os.Readlink("/proc/self")
+	return err == nil && link == strconv.Itoa(os.Getpid())
+})
+
 // ours reports whether pid is alive and still runs the named binary of this cluster (a PID
 // reused by another program after a reboot is not ours).
+//
+// A child this program started is alive until its reaper saw it exit. Any other PID is alive
+// when signal 0 reaches it; where /proc shows our PID namespace, its command line must also
+// name the binary and the cluster's directory, and a zombie counts as exited. Without a usable
+// /proc (a PID namespace on a foreign /proc) the signal is all there is to go on.
 func ours(dir, name string, pid int) bool {
 	if pid <= 0 {
 		return false
+	}
+	if done, ok := children.Load(pid); ok {
+		select {
+		case <-done.(chan struct{}):
+			return false
+		default:
+		}
+	}
+	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
+		return false
+	}
+	if !procIsOurs() {
+		return true
 	}
 	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 	if err != nil {
