@@ -279,14 +279,21 @@ func startProcess(dir, bin string, argv []string) (int, error) {
 	pid := cmd.Process.Pid
 	// The process belongs to the cluster, not to this program: it outlives us. While we run, a
 	// goroutine reaps it, so an early exit is seen at once (and leaves no zombie behind).
-	done := make(chan struct{})
-	children.Store(pid, done)
-	go func() { _ = cmd.Wait(); close(done) }()
+	c := child{dir: dir, name: name, done: make(chan struct{})}
+	children.Store(pid, c)
+	go func() { _ = cmd.Wait(); close(c.done) }()
 	return pid, nil
 }
 
-// children maps the PIDs this program started to a channel closed when that child exits.
+// children maps the PIDs this program started to their child record.
 var children sync.Map
+
+// child is a process this program started: the cluster directory and binary name it was
+// started for, and a channel closed when it exits.
+type child struct {
+	dir, name string
+	done      chan struct{}
+}
 
 // procIsOurs reports whether /proc shows this program's PID namespace. In a sandbox that
 // unshares the PID namespace without mounting a new /proc (seen on CI), /proc/<pid> names some
@@ -307,11 +314,15 @@ func ours(dir, name string, pid int) bool {
 	if pid <= 0 {
 		return false
 	}
-	if done, ok := children.Load(pid); ok {
+	if v, ok := children.Load(pid); ok {
+		// Our own child: the reaper knows. (/proc is no help right after the start: until the
+		// new program's memory is set up its cmdline reads empty.)
+		c := v.(child)
 		select {
-		case <-done.(chan struct{}):
+		case <-c.done:
 			return false
 		default:
+			return c.dir == dir && c.name == name
 		}
 	}
 	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
