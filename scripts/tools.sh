@@ -4,7 +4,7 @@
 # repo, so that tests can run fully offline.
 #
 #   scripts/tools.sh [tool...]          build what is missing (default: all but the cluster)
-#   scripts/tools.sh cluster            the local cluster's tools (etcd, kube-*, kubectl)
+#   scripts/tools.sh cluster            the local cluster's tools (etcd, kube-*, kubectl, envoy-gateway)
 #   scripts/tools.sh --regen tool...    re-derive tools/<tool>/go.mod + go.sum
 #                                       from the pins below (needs the proxy)
 #   scripts/tools.sh --list             print the tools and their pins
@@ -35,8 +35,9 @@ source "$ROOT/tools/versions.env"
 EGCTL_VERSION=$ENVOY_GATEWAY_VERSION
 
 ALL_TOOLS=(pulumi pulumi-resource-kubernetes egctl egctl-verify kubectl-validate sdkgen sdkgen-dotnet)
-# The local cluster's tools (make cluster; not part of the default set above).
-CLUSTER_TOOLS=(etcd kube-apiserver kube-controller-manager kubectl)
+# The local cluster's tools (make cluster; not part of the default set above); envoy-gateway is the
+# Envoy Gateway controller the cluster runs as a host process.
+CLUSTER_TOOLS=(etcd kube-apiserver kube-controller-manager kubectl envoy-gateway)
 
 # ---- helpers ----------------------------------------------------------------
 log() { printf '%s\n' "$*" >&2; }
@@ -86,7 +87,7 @@ require_pin() {
 go_build() {
   local t=$1 v=$2 pkg=$3 dir=$4 prep=$5; shift 5
   local k start tmp lock w=$t
-  case $t in egctl-verify) w=egctl ;; kube-*|kubectl) w=kube ;; esac
+  case $t in egctl-verify|envoy-gateway) w=egctl ;; kube-*|kubectl) w=kube ;; esac
   k=$(key "$w" "$prep" "$v" "$pkg" "$*")
   if is_fresh "$t" "$k"; then log "cached $t $v"; return 0; fi
   mkdir -p "$BIN" "$STAMPS"
@@ -200,7 +201,7 @@ regen_egctl() {
   local m=github.com/envoyproxy/gateway
   # shellcheck disable=SC2046
   new_wrapper egctl "$(upstream_go $m@$EGCTL_VERSION)" $(upstream_replaces $m@$EGCTL_VERSION)
-  (cd "$ROOT/tools/egctl" && GOFLAGS=-mod=mod go get -tool $m/cmd/egctl@$EGCTL_VERSION && go mod tidy)
+  (cd "$ROOT/tools/egctl" && GOFLAGS=-mod=mod go get -tool $m/cmd/egctl@$EGCTL_VERSION $m/cmd/envoy-gateway@$EGCTL_VERSION && go mod tidy)
 }
 build_egctl() {
   local m=github.com/envoyproxy/gateway
@@ -209,27 +210,42 @@ build_egctl() {
     -ldflags "-s -w -X $m/internal/cmd/version.envoyGatewayVersion=$EGCTL_VERSION"
 }
 
-# ---- egctl-verify -------------------------------------------------------------
-# egctl with tools/egctl/patches/backend-disabled-env.patch: the Envoy Gateway module is copied
-# out of the module cache, patched, and built through a copy of the egctl wrapper module that
-# replaces the module by the patched copy. The build refuses to run when the patch no longer
+# ---- egctl-verify, envoy-gateway ------------------------------------------------
+# Both are built from one patched copy of the Envoy Gateway module (so they share every compiled
+# package): the module is copied out of the module cache, every patch in EG_PATCHES is applied
+# with `patch --forward`, and the binaries are built through a copy of the egctl wrapper module
+# that replaces the module by the patched copy. The build refuses to run when a patch no longer
 # applies.
-EGCTL_PATCH=$ROOT/tools/egctl/patches/backend-disabled-env.patch
-prep_egctl_verify() {
-  local m=github.com/envoyproxy/gateway src work=$SRC/egctl-verify
+#   egctl-verify   egctl whose `x translate` honours UPSTREAM_TLS_EG_BACKEND_DISABLED=true
+#                  (tools/egctl/patches/backend-disabled-env.patch)
+#   envoy-gateway  the controller, run by internal/cluster as a host process; its pod paths and
+#                  fixed ports move by environment (tools/egctl/patches/host-process.patch)
+# Neither patch changes behaviour while its variables are unset.
+EG_PATCHES=("$ROOT/tools/egctl/patches/backend-disabled-env.patch" "$ROOT/tools/egctl/patches/host-process.patch")
+eg_patches_sha() { cat "${EG_PATCHES[@]}" | sha; }
+prep_eg_patched() {
+  local m=github.com/envoyproxy/gateway src work=$SRC/eg-patched p
   src=$(cd "$ROOT/tools/egctl" && go mod download -json "$m@$EGCTL_VERSION" | jq -r .Dir)
-  [ -d "$src" ] || die "egctl-verify: cannot download $m@$EGCTL_VERSION"
+  [ -d "$src" ] || die "eg-patched: cannot download $m@$EGCTL_VERSION"
   rm -rf "$work" && mkdir -p "$work/wrap"
   cp -R "$src" "$work/gateway" && chmod -R u+w "$work/gateway"
-  patch -d "$work/gateway" -p1 --forward --batch --quiet <"$EGCTL_PATCH" >&2 ||
-    die "egctl-verify: $EGCTL_PATCH no longer applies to $m@$EGCTL_VERSION; regenerate it"
+  for p in "${EG_PATCHES[@]}"; do
+    patch -d "$work/gateway" -p1 --forward --batch --quiet <"$p" >&2 ||
+      die "eg-patched: $p no longer applies to $m@$EGCTL_VERSION; regenerate it"
+  done
   cp "$ROOT/tools/egctl/go.mod" "$ROOT/tools/egctl/go.sum" "$work/wrap/"
   (cd "$work/wrap" && go mod edit -replace "$m=$work/gateway")
 }
 build_egctl_verify() {
   local m=github.com/envoyproxy/gateway
   require_pin egctl $m "$EGCTL_VERSION"
-  go_build egctl-verify "$EGCTL_VERSION $(sha <"$EGCTL_PATCH")" $m/cmd/egctl "$SRC/egctl-verify/wrap" prep_egctl_verify \
+  go_build egctl-verify "$EGCTL_VERSION $(eg_patches_sha)" $m/cmd/egctl "$SRC/eg-patched/wrap" prep_eg_patched \
+    -mod=mod -ldflags "-s -w -X $m/internal/cmd/version.envoyGatewayVersion=$EGCTL_VERSION"
+}
+build_envoy_gateway() {
+  local m=github.com/envoyproxy/gateway
+  require_pin egctl $m "$EGCTL_VERSION"
+  go_build envoy-gateway "$EGCTL_VERSION $(eg_patches_sha)" $m/cmd/envoy-gateway "$SRC/eg-patched/wrap" prep_eg_patched \
     -mod=mod -ldflags "-s -w -X $m/internal/cmd/version.envoyGatewayVersion=$EGCTL_VERSION"
 }
 
@@ -317,7 +333,8 @@ case ${1:-} in
   --list)
     printf '%s\n' "pulumi $PULUMI_VERSION" \
       "pulumi-resource-kubernetes $K8S_PROVIDER_VERSION ($K8S_PROVIDER_MODVER, sdk/v4 $K8S_SDK_VERSION, pulumi $K8S_PULUMI_VERSION)" \
-      "egctl $EGCTL_VERSION" "egctl-verify $EGCTL_VERSION + tools/egctl/patches/backend-disabled-env.patch" \
+      "egctl $EGCTL_VERSION" "egctl-verify $EGCTL_VERSION + tools/egctl/patches/backend-disabled-env.patch + host-process.patch" \
+      "envoy-gateway $EGCTL_VERSION + the same two patches (cluster)" \
       "kubectl-validate $KUBECTL_VALIDATE_VERSION" \
       "sdkgen (tools/sdkgen) on pulumi pkg $PULUMI_VERSION" "sdkgen-dotnet (tools/sdkgen-dotnet) on pulumi pkg $K8S_PULUMI_VERSION" \
       "etcd $ETCD_VERSION (cluster)" "kube-apiserver, kube-controller-manager, kubectl $KUBERNETES_VERSION (cluster)"

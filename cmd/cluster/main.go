@@ -3,6 +3,9 @@
 // builds the binaries first.
 //
 //	cluster [-dir .state/cluster] [-bin DIR] [-ephemeral] start|stop|status|kubeconfig
+//
+// It is built as upstream-tls-cluster (cluster.HostBinary): a started cluster runs this same
+// binary as its Envoy Gateway host (`envoy-gateway-host`, see cluster.RunEnvoyGatewayHost).
 package main
 
 import (
@@ -11,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"syscall"
 
 	"github.com/upstream-tls/upstream-tls/internal/cluster"
 )
@@ -20,7 +24,7 @@ func main() {
 	bin := flag.String("bin", "", "directory with etcd, kube-apiserver and kube-controller-manager")
 	ephemeral := flag.Bool("ephemeral", false, "etcd without fsync (test clusters only)")
 	flag.Usage = func() {
-		fmt.Fprintln(flag.CommandLine.Output(), "usage: cluster [flags] start|stop|status|kubeconfig")
+		fmt.Fprintln(flag.CommandLine.Output(), "usage: upstream-tls-cluster [flags] start|stop|status|kubeconfig")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -28,12 +32,17 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var err error
 	switch flag.Arg(0) {
 	case "start":
-		_, err = cluster.Start(ctx, cluster.Options{Dir: *dir, Bin: *bin, Ephemeral: *ephemeral, Log: os.Stderr})
+		var self string
+		if self, err = os.Executable(); err == nil {
+			_, err = cluster.Start(ctx, cluster.Options{Dir: *dir, Bin: *bin, Host: self, Ephemeral: *ephemeral, Log: os.Stderr})
+		}
+	case "envoy-gateway-host":
+		err = cluster.RunEnvoyGatewayHost(ctx, *dir, *bin, os.Stderr)
 	case "stop":
 		if err = cluster.Stop(*dir); err == nil {
 			fmt.Fprintf(os.Stderr, "cluster %s stopped (data kept; `make cluster` starts it again)\n", *dir)
@@ -44,8 +53,22 @@ func main() {
 			err = fmt.Errorf("no cluster in %s: %w", *dir, e)
 			break
 		}
-		fmt.Printf("%s: %d of 3 processes running, API server %s, kubeconfig %s\n", *dir, n, st.Server, cluster.Kubeconfig(*dir))
-		if n != 3 {
+		fmt.Printf("%s: %d of %d processes running, API server %s, kubeconfig %s\n", *dir, n, cluster.ProcessCount(), st.Server, cluster.Kubeconfig(*dir))
+		if cs, e := cluster.ReadControllerStatus(*dir); e == nil {
+			fmt.Printf("envoy-gateway controller: %s", cs.State)
+			if cs.Deployment != "" {
+				fmt.Printf(" (Deployment %s", cs.Deployment)
+				if cs.PID != 0 {
+					fmt.Printf(", pid %d, ready %v", cs.PID, cs.Ready)
+				}
+				fmt.Print(")")
+			}
+			if cs.Reason != "" {
+				fmt.Printf(": %s", cs.Reason)
+			}
+			fmt.Printf(" since %s\n", cs.Since)
+		}
+		if n != cluster.ProcessCount() {
 			os.Exit(3)
 		}
 	case "kubeconfig":

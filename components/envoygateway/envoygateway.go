@@ -48,14 +48,26 @@ func New(ctx *pulumi.Context, name string, opts ...pulumi.ResourceOption) (*Envo
 	return c, nil
 }
 
-// Install registers the charts (Envoy Gateway CRDs, then the controller) and the GatewayClass
-// as children, and the component's outputs.
+// Install registers the control plane's certificates and their Secrets, the charts (Envoy
+// Gateway CRDs, then the controller) and the GatewayClass as children, and the component's
+// outputs.
 func (c *EnvoyGateway) Install(ctx *pulumi.Context, args *Args) error {
 	if args == nil || args.Install.GatewayClass.Resource == nil || args.Deps == nil {
 		return fmt.Errorf("envoygateway %q: args must come from plan.Build", c.name)
 	}
 	in := args.Install
 	parent := pulumi.Parent(c)
+	// The control plane's certificates and Secrets come first: the controller release waits
+	// for them (the chart's certgen hook, which would create them, never runs under Pulumi).
+	certs, err := register.NewCertificates(ctx, in.Certificates, parent)
+	if err != nil {
+		return fmt.Errorf("envoygateway %q: %w", c.name, err)
+	}
+	for _, o := range in.Objects {
+		if _, err := register.Object(ctx, o, args.Deps, certs.Resolver(nil), parent); err != nil {
+			return fmt.Errorf("envoygateway %q: %w", c.name, err)
+		}
+	}
 	for _, r := range in.Releases {
 		after, err := args.Deps.Of(r.DependsOn)
 		if err != nil {

@@ -6,6 +6,7 @@
 package program
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -79,6 +80,18 @@ func New(opts Options) pulumi.RunFunc {
 		if st.RenderDir != "" {
 			providerArgs.RenderYamlToDirectory = pulumi.String(st.RenderDir)
 		}
+		if st.Kubeconfig != "" {
+			kc, err := os.ReadFile(st.Kubeconfig)
+			if err != nil {
+				return fmt.Errorf("upstream-tls:kubeconfig: %w; fix: start the local cluster (make cluster) or point the key at a kubeconfig file", err)
+			}
+			providerArgs.Kubeconfig = pulumi.ToSecret(pulumi.String(string(kc))).(pulumi.StringOutput)
+		}
+		if st.NodelessCluster {
+			if err := ctx.RegisterResourceTransform(skipWorkloadAwait); err != nil {
+				return fmt.Errorf("upstream-tls:nodelessCluster: %w", err)
+			}
+		}
 		k8s, err := kubernetes.NewProvider(ctx, "kubernetes", providerArgs)
 		if err != nil {
 			return fmt.Errorf("kubernetes provider: %w", err)
@@ -101,6 +114,43 @@ func New(opts Options) pulumi.RunFunc {
 		}
 		return nil
 	}
+}
+
+// workloadTypes are the resource types whose readiness needs running pods.
+var workloadTypes = map[string]bool{"kubernetes:apps/v1:Deployment": true, "kubernetes:core/v1:Service": true}
+
+// skipWorkloadAwait (upstream-tls:nodelessCluster) annotates Deployments and Services, those of
+// the Helm charts included, with pulumi.com/skipAwait: on a cluster that runs no pods they
+// would never become ready. Nothing else is touched.
+func skipWorkloadAwait(_ context.Context, a *pulumi.ResourceTransformArgs) *pulumi.ResourceTransformResult {
+	if !a.Custom || !workloadTypes[a.Type] {
+		return nil
+	}
+	props := pulumi.Map{}
+	for k, v := range a.Props {
+		props[k] = v
+	}
+	meta := pulumi.Map{}
+	if m, ok := props["metadata"].(pulumi.Map); ok {
+		for k, v := range m {
+			meta[k] = v
+		}
+	}
+	ann := pulumi.Map{}
+	switch m := meta["annotations"].(type) {
+	case pulumi.Map:
+		for k, v := range m {
+			ann[k] = v
+		}
+	case pulumi.StringMap:
+		for k, v := range m {
+			ann[k] = v
+		}
+	}
+	ann["pulumi.com/skipAwait"] = pulumi.String("true")
+	meta["annotations"] = ann
+	props["metadata"] = meta
+	return &pulumi.ResourceTransformResult{Props: props, Opts: a.Opts}
 }
 
 func fileExists(path string) bool {

@@ -37,9 +37,12 @@ import (
 type Options struct {
 	// Dir holds everything of the cluster (created when missing).
 	Dir string
-	// Bin is the directory with etcd, kube-apiserver and kube-controller-manager (the shared
-	// tool cache, `scripts/tools.sh cluster`).
+	// Bin is the directory with etcd, kube-apiserver, kube-controller-manager and envoy-gateway
+	// (the shared tool cache, `scripts/tools.sh cluster`).
 	Bin string
+	// Host is the path of this project's cluster command (cmd/cluster, built as HostBinary),
+	// which the cluster runs as its Envoy Gateway host (see RunEnvoyGatewayHost).
+	Host string
 	// Ephemeral trades durability for speed: etcd does not fsync. For test clusters only; a
 	// cluster whose host crashes may lose its data.
 	Ephemeral bool
@@ -54,7 +57,26 @@ const (
 	KubeControllerManager = "kube-controller-manager"
 )
 
-var processes = []string{Etcd, KubeAPIServer, KubeControllerManager}
+var processes = []string{Etcd, KubeAPIServer, KubeControllerManager, EnvoyGatewayHost}
+
+// ProcessCount is how many processes a running cluster has.
+func ProcessCount() int { return len(processes) }
+
+// binary is the file name process name runs.
+func binary(name string) string {
+	if name == EnvoyGatewayHost {
+		return HostBinary
+	}
+	return name
+}
+
+// path is the executable of process name.
+func (o Options) path(name string) string {
+	if name == EnvoyGatewayHost {
+		return o.Host
+	}
+	return filepath.Join(o.Bin, name)
+}
 
 // State is what a running (or last started) cluster recorded in Dir/cluster.json.
 type State struct {
@@ -104,9 +126,16 @@ func Start(ctx context.Context, opts Options) (*State, error) {
 			stopProcesses(dir, prev)
 		}
 	}
-	for _, p := range processes {
-		if _, err := os.Stat(filepath.Join(opts.Bin, p)); err != nil {
-			return nil, fmt.Errorf("cluster: %s not found in %s; fix: run scripts/tools.sh cluster", p, opts.Bin)
+	for _, p := range append(processes[:len(processes):len(processes)], EnvoyGatewayBinary) {
+		path := opts.path(p)
+		if p == EnvoyGatewayBinary {
+			path = filepath.Join(opts.Bin, p)
+		}
+		if p == EnvoyGatewayHost && (opts.Host == "" || filepath.Base(opts.Host) != HostBinary) {
+			return nil, fmt.Errorf("cluster: Options.Host must be the cluster command built as %s (go build -o .../%s ./cmd/cluster), not %q", HostBinary, HostBinary, opts.Host)
+		}
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("cluster: %s not found at %s; fix: run scripts/tools.sh cluster", p, path)
 		}
 	}
 	if err := ensurePKI(filepath.Join(dir, "pki")); err != nil {
@@ -130,7 +159,7 @@ func Start(ctx context.Context, opts Options) (*State, error) {
 	}
 	start := time.Now()
 	for _, name := range processes {
-		pid, err := startProcess(dir, filepath.Join(opts.Bin, name), args(name, dir, st, opts.Ephemeral))
+		pid, err := startProcess(dir, name, opts.path(name), args(name, dir, st, opts))
 		if err != nil {
 			return nil, failed(dir, st, err)
 		}
@@ -206,7 +235,7 @@ func Status(dir string) (*State, int, error) {
 }
 
 // args are the command-line flags of process name.
-func args(name, dir string, st *State, ephemeral bool) []string {
+func args(name, dir string, st *State, opts Options) []string {
 	pki := func(f string) string { return filepath.Join(dir, "pki", f) }
 	p := func(use string) string { return strconv.Itoa(st.Ports[use]) }
 	switch name {
@@ -220,7 +249,7 @@ func args(name, dir string, st *State, ephemeral bool) []string {
 			"--initial-cluster=local=" + peer, "--listen-metrics-urls=",
 			"--log-level=warn",
 		}
-		if ephemeral {
+		if opts.Ephemeral {
 			a = append(a, "--unsafe-no-fsync")
 		}
 		return a
@@ -255,34 +284,44 @@ func args(name, dir string, st *State, ephemeral bool) []string {
 			"--profiling=false",
 			"--v=1",
 		}
+	case EnvoyGatewayHost:
+		return []string{"-dir", dir, "-bin", opts.Bin, "envoy-gateway-host"}
 	}
 	panic("cluster: unknown process " + name)
 }
 
-// startProcess starts bin in its own session (it outlives the caller) with its output in
-// dir/logs/<name>.log, and returns its PID.
-func startProcess(dir, bin string, argv []string) (int, error) {
-	name := filepath.Base(bin)
+// startProcess starts bin as process name in its own session (it outlives the caller) with
+// its output in dir/logs/<name>.log, and returns its PID.
+func startProcess(dir, name, bin string, argv []string) (int, error) {
+	pid, _, err := startProcessEnv(dir, name, bin, argv, nil)
+	return pid, err
+}
+
+// startProcessEnv starts bin as process name with environment env (nil: this program's), its
+// output appended to dir/logs/<name>.log, in its own session. It returns the PID and a channel
+// closed when the process exits.
+func startProcessEnv(dir, name, bin string, argv, env []string) (int, chan struct{}, error) {
 	logf, err := os.OpenFile(filepath.Join(dir, "logs", name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
-		return 0, fmt.Errorf("cluster: %s log: %w", name, err)
+		return 0, nil, fmt.Errorf("cluster: %s log: %w", name, err)
 	}
 	defer logf.Close()
 	fmt.Fprintf(logf, "---- %s started %s\n", name, time.Now().UTC().Format(time.RFC3339))
 	cmd := exec.Command(bin, argv...)
 	cmd.Dir = dir
+	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
-		return 0, fmt.Errorf("cluster: start %s: %w", name, err)
+		return 0, nil, fmt.Errorf("cluster: start %s: %w", name, err)
 	}
 	pid := cmd.Process.Pid
 	// The process belongs to the cluster, not to this program: it outlives us. While we run, a
 	// goroutine reaps it, so an early exit is seen at once (and leaves no zombie behind).
-	c := child{dir: dir, name: name, done: make(chan struct{})}
+	c := child{dir: dir, name: filepath.Base(bin), done: make(chan struct{})}
 	children.Store(pid, c)
 	go func() { _ = cmd.Wait(); close(c.done) }()
-	return pid, nil
+	return pid, c.done, nil
 }
 
 // children maps the PIDs this program started to their child record.
@@ -322,7 +361,7 @@ func ours(dir, name string, pid int) bool {
 		case <-c.done:
 			return false
 		default:
-			return c.dir == dir && c.name == name
+			return c.dir == dir && c.name == binary(name)
 		}
 	}
 	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
@@ -336,7 +375,7 @@ func ours(dir, name string, pid int) bool {
 		return false
 	}
 	argv := strings.Split(string(cmdline), "\x00")
-	if len(argv) == 0 || filepath.Base(argv[0]) != name {
+	if len(argv) == 0 || filepath.Base(argv[0]) != binary(name) {
 		return false
 	}
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
@@ -362,20 +401,30 @@ func running(dir string, st *State) int {
 func stopProcesses(dir string, st *State) {
 	for i := len(processes) - 1; i >= 0; i-- {
 		name := processes[i]
-		pid := st.PIDs[name]
-		if !ours(dir, name, pid) {
-			continue
-		}
-		_ = syscall.Kill(pid, syscall.SIGTERM)
-		deadline := time.Now().Add(15 * time.Second)
-		for ours(dir, name, pid) && time.Now().Before(deadline) {
-			time.Sleep(100 * time.Millisecond)
-		}
-		if ours(dir, name, pid) {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-			for ours(dir, name, pid) {
-				time.Sleep(50 * time.Millisecond)
+		stopPID(dir, name, st.PIDs[name])
+		if name == EnvoyGatewayHost {
+			// The host stops its controller; one left behind by a host that was killed goes too.
+			if cs, err := ReadControllerStatus(dir); err == nil {
+				stopPID(dir, EnvoyGatewayBinary, cs.PID)
 			}
+		}
+	}
+}
+
+// stopPID stops process name at pid if it is ours: SIGTERM, then SIGKILL after 15 s.
+func stopPID(dir, name string, pid int) {
+	if !ours(dir, name, pid) {
+		return
+	}
+	_ = syscall.Kill(pid, syscall.SIGTERM)
+	deadline := time.Now().Add(15 * time.Second)
+	for ours(dir, name, pid) && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if ours(dir, name, pid) {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+		for ours(dir, name, pid) {
+			time.Sleep(50 * time.Millisecond)
 		}
 	}
 }
@@ -451,8 +500,9 @@ func waitReady(ctx context.Context, dir string, st *State, timeout time.Duration
 		InsecureSkipVerify: true, //nolint:gosec // loopback health probe of our own child process
 	}}}
 	return poll(ctx, timeout, func() error {
+		// Every process started so far runs (Start starts them one after the other).
 		for _, name := range processes {
-			if !ours(dir, name, st.PIDs[name]) {
+			if _, started := st.PIDs[name]; started && !ours(dir, name, st.PIDs[name]) {
 				return permanent{exited(dir, name)}
 			}
 		}

@@ -31,7 +31,7 @@ func TestLivenessWithAndWithoutProc(t *testing.T) {
 		if err := os.WriteFile(follow, nil, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		pid, err := startProcess(dir, tail, []string{"-f", follow})
+		pid, err := startProcess(dir, "tail", tail, []string{"-f", follow})
 		if err != nil {
 			procIsOurs = saved
 			t.Fatal(err)

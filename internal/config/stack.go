@@ -41,10 +41,12 @@ const (
 	KeyGateway               = "gateway"
 	KeyBackends              = "backends"
 	KeyEKS                   = "eks"
+	KeyKubeconfig            = "kubeconfig"
+	KeyNodelessCluster       = "nodelessCluster"
 )
 
 // Keys lists every product key.
-var Keys = []string{KeyEnvironment, KeyRenderDir, KeyAllowInsecureBackends, KeyEnvoyGateway, KeyGateway, KeyBackends, KeyEKS}
+var Keys = []string{KeyEnvironment, KeyRenderDir, KeyKubeconfig, KeyNodelessCluster, KeyAllowInsecureBackends, KeyEnvoyGateway, KeyGateway, KeyBackends, KeyEKS}
 
 // Stack is a decoded stack configuration.
 type Stack struct {
@@ -52,6 +54,14 @@ type Stack struct {
 	Args spec.Args
 	// RenderDir, when set, makes the Kubernetes provider write YAML there instead of deploying.
 	RenderDir string
+	// Kubeconfig, when set, is the kubeconfig file the Kubernetes provider deploys with (the
+	// local cluster's is .state/cluster/kubeconfig); otherwise the ambient one is used.
+	Kubeconfig string
+	// NodelessCluster says the cluster runs no pods (the local cluster: no kubelet): the
+	// program then skips Pulumi's readiness waits of Deployments and Services only, which could
+	// never end there. Everything else (CRDs established, and so on) is still awaited. Refused
+	// in production.
+	NodelessCluster bool
 }
 
 // Lookup returns the raw value of key (without the namespace) as the Pulumi Go config API does:
@@ -68,6 +78,24 @@ func Decode(lookup Lookup) (Stack, error) {
 	}
 	if v, ok := lookup(KeyRenderDir); ok {
 		s.RenderDir = v
+	}
+	if v, ok := lookup(KeyKubeconfig); ok {
+		s.Kubeconfig = v
+	}
+	if s.RenderDir != "" && s.Kubeconfig != "" {
+		p.Add(field.NewPath(KeyKubeconfig), "is set together with renderDir, which deploys nowhere", "remove one: renderDir writes YAML files, kubeconfig deploys to that cluster")
+	}
+	if v, ok := lookup(KeyNodelessCluster); ok {
+		switch v {
+		case "true":
+			s.NodelessCluster = true
+		case "false":
+		default:
+			p.Add(field.NewPath(KeyNodelessCluster), fmt.Sprintf("must be true or false, not %q", v), "write true or false, without quotes")
+		}
+	}
+	if s.NodelessCluster && s.Args.Environment == spec.EnvironmentProduction {
+		p.Add(field.NewPath(KeyNodelessCluster), "is true in environment production: Deployments and Services would be reported created before they are ready", "remove upstream-tls:nodelessCluster; it is for the local cluster, which runs no pods")
 	}
 	if v, ok := lookup(KeyAllowInsecureBackends); ok {
 		switch v {
@@ -290,6 +318,7 @@ func (s *Stack) Absolutize(root string) {
 		}
 	}
 	abs(&s.RenderDir)
+	abs(&s.Kubeconfig)
 	if eg := s.Args.EnvoyGateway; eg != nil {
 		abs(&eg.ChartDir)
 		abs(&eg.GatewayAPICRDs)

@@ -267,7 +267,7 @@ func (p *Plan) EKSObjects() []core.Object {
 
 // AllCertificates lists every certificate to generate.
 func (p *Plan) AllCertificates() []core.Certificate {
-	out := append([]core.Certificate(nil), p.Envoy.Gateway.Certificates...)
+	out := append(append([]core.Certificate(nil), p.Envoy.Install.Certificates...), p.Envoy.Gateway.Certificates...)
 	for _, b := range p.Envoy.Backends {
 		out = append(out, b.Certificates...)
 	}

@@ -106,3 +106,17 @@ func OfflineInputs(root, dest string) ([]string, error) {
 	}
 	return []string{filepath.Join(dest, "gateway-api-crds"), filepath.Join(dest, "envoy-gateway-crds"), filepath.Join(dest, "lbc-crds")}, nil
 }
+
+// ClusterHost builds this checkout's cluster command (cmd/cluster) into a new directory under
+// dir as cluster.HostBinary ("upstream-tls-cluster", the name a local cluster runs as its
+// Envoy Gateway host) and returns its path.
+func ClusterHost(root, dir string) (string, error) {
+	out := filepath.Join(dir, "upstream-tls-cluster")
+	cmd := exec.Command("go", "build", "-trimpath", "-o", out, "./cmd/cluster")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build cmd/cluster: %v\n%s", err, b)
+	}
+	return out, nil
+}

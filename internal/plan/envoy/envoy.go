@@ -56,9 +56,34 @@ type Install struct {
 	Releases []Release
 	// EnableBackend is true when Envoy Gateway's Backend API is on.
 	EnableBackend bool
+	// Certificates are the control plane's generated certificates (ControlPlaneServerCert,
+	// ControlPlaneProxyCert) when the controller is installed.
+	Certificates []core.Certificate
+	// Objects are the control plane's certificate Secrets (ControlPlaneSecret, ProxySecret), which
+	// the chart's pods mount and its certgen hook would have created.
+	Objects []core.Object
 	// GatewayClass is the Envoy Gateway GatewayClass.
 	GatewayClass core.Object
 }
+
+// The control plane's certificates. The gateway-helm chart creates them with a certgen Job that
+// is a Helm pre-install hook, and Pulumi's helm.v4.Chart renders no hooks (DisableHooks), so
+// without these Secrets the controller pod would wait forever for its `certs` volume and no
+// proxy could fetch its xDS configuration. The plan therefore generates them as certgen would:
+// the controller's serving certificate for its in-cluster Service names and the proxies' client
+// certificate for `*.<namespace>`. Each leaf has its own generated CA, and each Secret's ca.crt
+// is the CA of the other side: the controller verifies proxies' client certificates, proxies
+// verify the controller (xDS, Wasm cache), which is the mutual TLS certgen's single CA gives.
+const (
+	// ControlPlaneSecret is the Secret the controller Deployment mounts at /certs.
+	ControlPlaneSecret = "envoy-gateway"
+	// ProxySecret is the Secret every Envoy proxy Deployment mounts for xDS.
+	ProxySecret = "envoy"
+	// ControlPlaneServerCert names the controller's serving certificate.
+	ControlPlaneServerCert = "envoy-gateway-control-plane"
+	// ControlPlaneProxyCert names the proxies' client certificate.
+	ControlPlaneProxyCert = "envoy-gateway-proxy"
+)
 
 // Release is a Helm release and the install step it is.
 type Release struct {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -46,10 +47,10 @@ func Plan(a *spec.Args, deps Deps) Path {
 	return out
 }
 
-// Objects lists the path's objects in apply order: the GatewayClass, the Gateway's, then each
-// backend's.
+// Objects lists the path's objects in apply order: the control plane's Secrets, the
+// GatewayClass, the Gateway's, then each backend's.
 func (p *Path) Objects() []core.Object {
-	out := []core.Object{p.Install.GatewayClass}
+	out := append(append([]core.Object(nil), p.Install.Objects...), p.Install.GatewayClass)
 	out = append(out, p.Gateway.Objects...)
 	for _, b := range p.Backends {
 		out = append(out, b.Objects...)
@@ -123,6 +124,25 @@ func planInstall(a *spec.Args, deps Deps) Install {
 			r.DependsOn = append(r.DependsOn, deps.Before...)
 			return r
 		}
+		// The control plane's certificates (see ControlPlaneSecret): Secrets the chart's pods
+		// mount, so the controller release waits for them.
+		in.Certificates = []core.Certificate{
+			{Name: ControlPlaneServerCert, CommonName: "envoy-gateway", DNSNames: serviceNames("envoy-gateway", eg.Namespace), WithCA: true, Field: "envoyGateway.install"},
+			{Name: ControlPlaneProxyCert, CommonName: "envoy", DNSNames: []string{"*." + eg.Namespace}, WithCA: true, Usage: core.UsageClient, Field: "envoyGateway.install"},
+		}
+		var secretKeys []string
+		for _, s := range []struct{ name, leaf, peer string }{
+			{ControlPlaneSecret, ControlPlaneServerCert, ControlPlaneProxyCert},
+			{ProxySecret, ControlPlaneProxyCert, ControlPlaneServerCert},
+		} {
+			o := controlPlaneSecret(s.name, eg.Namespace, s.leaf, s.peer)
+			o.Field = "envoyGateway.install"
+			if deps.Namespaces[eg.Namespace] {
+				o.DependsOn = []string{core.Key(core.KindNamespace, "", eg.Namespace)}
+			}
+			in.Objects = append(in.Objects, o)
+			secretKeys = append(secretKeys, o.Key())
+		}
 		extensionAPIs := map[string]any{}
 		if in.EnableBackend {
 			extensionAPIs["enableBackend"] = true
@@ -140,7 +160,7 @@ func planInstall(a *spec.Args, deps Deps) Install {
 				"config": map[string]any{
 					"envoyGateway": map[string]any{"extensionApis": extensionAPIs},
 				},
-			}, []string{core.StepEnvoyGatewayCRDs}),
+			}, append([]string{core.StepEnvoyGatewayCRDs}, secretKeys...)),
 		}
 	}
 	in.GatewayClass = core.Object{
@@ -153,6 +173,33 @@ func planInstall(a *spec.Args, deps Deps) Install {
 		DependsOn: installed(in, deps),
 	}
 	return in
+}
+
+// serviceNames are the in-cluster DNS names of a Service, as certgen gives them.
+func serviceNames(svc, ns string) []string {
+	return []string{svc, svc + "." + ns, svc + "." + ns + ".svc", svc + "." + ns + ".svc." + ClusterDomain}
+}
+
+// controlPlaneSecret is a kubernetes.io/tls Secret with the leaf of certificate leaf and, as
+// ca.crt, the CA of certificate peer (what this side verifies the other with).
+func controlPlaneSecret(name, namespace, leaf, peer string) core.Object {
+	s := &corev1.Secret{
+		TypeMeta:   core.TypeMeta(corev1.SchemeGroupVersion, core.KindSecret),
+		ObjectMeta: core.Meta(name, namespace, nil),
+		Type:       corev1.SecretTypeTLS,
+		StringData: map[string]string{},
+	}
+	o := core.Object{Resource: s}
+	for _, f := range []struct{ key, cert, field string }{
+		{corev1.TLSCertKey, leaf, core.FieldCert},
+		{corev1.TLSPrivateKeyKey, leaf, core.FieldKey},
+		{core.CAKey, peer, core.FieldCACert},
+	} {
+		ref := core.CertRef(f.cert, f.field)
+		s.StringData[f.key] = ref.String()
+		o.Computed = append(o.Computed, core.Bind(ref, "stringData", f.key))
+	}
+	return o
 }
 
 // installed is the install steps an object of the path waits for: the last Envoy Gateway

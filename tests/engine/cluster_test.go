@@ -1,0 +1,231 @@
+package engine_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/upstream-tls/upstream-tls/internal/cluster"
+	"github.com/upstream-tls/upstream-tls/internal/testutil"
+)
+
+// TestDevStackOnTheLocalCluster deploys the dev configuration for real: `pulumi up` through the
+// real Kubernetes provider into a fresh local cluster (etcd, kube-apiserver,
+// kube-controller-manager), whose Envoy Gateway host runs the real controller from the
+// Deployment, ConfigMap, Secret and ServiceAccount the release created. It then checks what the
+// controller reported on every object that decides upstream TLS: the GatewayClass and the
+// Gateway accepted, each route accepted with its references resolved, each BackendTLSPolicy
+// accepted for the Gateway with its references resolved, the Backend accepted. A second up
+// changes nothing, and destroy removes every namespace of the stack.
+func TestDevStackOnTheLocalCluster(t *testing.T) {
+	root := repoRoot()
+	bin, err := testutil.Tools(root, "cluster")
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, err := testutil.ClusterHost(root, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cdir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if _, err := cluster.Start(ctx, cluster.Options{Dir: cdir, Bin: bin, Host: host, Ephemeral: true}); err != nil {
+		dumpLogs(t, cdir)
+		t.Fatalf("start the local cluster: %v", err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			dumpLogs(t, cdir)
+		}
+		if err := cluster.Stop(cdir); err != nil {
+			t.Errorf("stop the local cluster: %v", err)
+		}
+	})
+	kubectl := func(args ...string) (string, error) {
+		out, err := exec.Command(filepath.Join(bin, "kubectl"), append([]string{"--kubeconfig", cluster.Kubeconfig(cdir)}, args...)...).CombinedOutput()
+		return string(out), err
+	}
+
+	w := newWorkspaceFrom(t, "Pulumi.dev.yaml", "out/dev", func(cfg string) string {
+		// Deploy instead of rendering: the renderDir line becomes the cluster's kubeconfig.
+		return regexp.MustCompile(`(?m)^  upstream-tls:renderDir: .*$`).ReplaceAllString(cfg,
+			"  upstream-tls:kubeconfig: "+cluster.Kubeconfig(cdir)+"\n  upstream-tls:nodelessCluster: true")
+	})
+	if res, err := w.up(); err != nil {
+		t.Fatalf("pulumi up into the local cluster failed: %v\n%s", err, res.StdErr)
+	}
+
+	// The controller runs, from what the release created (its certificates Secret included).
+	eventuallyFor(t, 90*time.Second, "the Envoy Gateway controller running and ready", func() error {
+		cs, err := cluster.ReadControllerStatus(cdir)
+		if err != nil {
+			return err
+		}
+		if cs.State != "running" || !cs.Ready {
+			return fmt.Errorf("controller %s (ready %v): %s", cs.State, cs.Ready, cs.Reason)
+		}
+		return nil
+	})
+
+	type cond struct{ Type, Status, Reason, Message string }
+	get := func(kind, ns, name string) (map[string]any, error) {
+		args := []string{"get", kind, name, "-o", "json"}
+		if ns != "" {
+			args = append(args, "-n", ns)
+		}
+		out, err := kubectl(args...)
+		if err != nil {
+			return nil, fmt.Errorf("%s", out)
+		}
+		var m map[string]any
+		return m, json.Unmarshal([]byte(out), &m)
+	}
+	conds := func(v any) []cond {
+		b, _ := json.Marshal(v)
+		var cs []cond
+		_ = json.Unmarshal(b, &cs)
+		return cs
+	}
+	want := func(what string, cs []cond, types ...string) error {
+		for _, typ := range types {
+			found := false
+			for _, c := range cs {
+				if c.Type == typ {
+					found = true
+					if c.Status != "True" {
+						return fmt.Errorf("%s: %s=%s (%s: %s)", what, typ, c.Status, c.Reason, c.Message)
+					}
+				}
+			}
+			if !found {
+				return fmt.Errorf("%s: no %s condition yet", what, typ)
+			}
+		}
+		return nil
+	}
+	status := func(m map[string]any) map[string]any { s, _ := m["status"].(map[string]any); return s }
+	// ancestors checks a route's status.parents or a policy's status.ancestors entry for the
+	// Gateway (gateway/upstream-tls).
+	forGateway := func(what string, entries any, types ...string) error {
+		list, _ := entries.([]any)
+		for _, e := range list {
+			em, _ := e.(map[string]any)
+			ref, _ := em["ancestorRef"].(map[string]any)
+			if ref == nil {
+				ref, _ = em["parentRef"].(map[string]any)
+			}
+			if ref["name"] == "upstream-tls" {
+				return want(what+" for Gateway gateway/upstream-tls", conds(em["conditions"]), types...)
+			}
+		}
+		return fmt.Errorf("%s: no status for Gateway gateway/upstream-tls yet", what)
+	}
+	checks := []struct {
+		what string
+		f    func() error
+	}{
+		{"GatewayClass envoy-gateway", func() error {
+			m, err := get("gatewayclass", "", "envoy-gateway")
+			if err != nil {
+				return err
+			}
+			return want("GatewayClass envoy-gateway", conds(status(m)["conditions"]), "Accepted")
+		}},
+		{"Gateway gateway/upstream-tls", func() error {
+			m, err := get("gateway", "gateway", "upstream-tls")
+			if err != nil {
+				return err
+			}
+			return want("Gateway gateway/upstream-tls", conds(status(m)["conditions"]), "Accepted")
+		}},
+	}
+	for _, r := range []string{"public-api", "internal-api", "legacy-app"} {
+		r := r
+		checks = append(checks, struct {
+			what string
+			f    func() error
+		}{"HTTPRoute gateway/" + r, func() error {
+			m, err := get("httproute", "gateway", r)
+			if err != nil {
+				return err
+			}
+			return forGateway("HTTPRoute gateway/"+r, status(m)["parents"], "Accepted", "ResolvedRefs")
+		}})
+	}
+	for _, p := range []struct{ ns, name string }{{"apps", "public-api-https"}, {"apps", "internal-api-https"}} {
+		p := p
+		checks = append(checks, struct {
+			what string
+			f    func() error
+		}{"BackendTLSPolicy " + p.ns + "/" + p.name, func() error {
+			m, err := get("backendtlspolicy", p.ns, p.name)
+			if err != nil {
+				return err
+			}
+			return forGateway("BackendTLSPolicy "+p.ns+"/"+p.name, status(m)["ancestors"], "Accepted", "ResolvedRefs")
+		}})
+	}
+	checks = append(checks, struct {
+		what string
+		f    func() error
+	}{"Backend legacy/legacy-app", func() error {
+		m, err := get("backend.gateway.envoyproxy.io", "legacy", "legacy-app")
+		if err != nil {
+			return err
+		}
+		return want("Backend legacy/legacy-app", conds(status(m)["conditions"]), "Accepted")
+	}})
+	for _, c := range checks {
+		eventuallyFor(t, time.Minute, c.what+" (the real controller's status)", c.f)
+	}
+
+	w.expectNoChanges()
+	w.destroyLeavesNothing()
+	for _, ns := range []string{"gateway", "apps", "legacy", "envoy-gateway-system"} {
+		eventuallyFor(t, 2*time.Minute, "namespace "+ns+" deleted after destroy", func() error {
+			out, err := kubectl("get", "namespace", ns)
+			if err == nil || !strings.Contains(out, "NotFound") {
+				return fmt.Errorf("still there: %s", strings.TrimSpace(out))
+			}
+			return nil
+		})
+	}
+}
+
+func eventuallyFor(t *testing.T, d time.Duration, what string, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %v", what, err)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+func dumpLogs(t *testing.T, dir string) {
+	logs, _ := filepath.Glob(filepath.Join(dir, "logs", "*.log"))
+	for _, l := range logs {
+		b, _ := os.ReadFile(l)
+		s := string(b)
+		if len(s) > 3000 {
+			s = s[len(s)-3000:]
+		}
+		t.Logf("%s (tail):\n%s", l, s)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "envoy-gateway", "status.json")); err == nil {
+		t.Logf("envoy-gateway host status: %s", b)
+	}
+}
