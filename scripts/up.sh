@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # make up: `pulumi up` on a stack (default dev) with a local file state backend in .state/,
 # through cmd/up (Automation API: the program in-process, the pinned pulumi CLI driving the
-# engine). With the dev config the Kubernetes provider renders every object into out/dev/.
+# engine). The dev stack deploys into the local cluster (.state/cluster), which this script
+# starts first (scripts/cluster.sh start: built on first use) whenever the stack's
+# upstream-tls:kubeconfig is that cluster's; STACK=dev-render renders the same environment into
+# out/dev/ instead.
 #
 #   scripts/up.sh [STACK] [cmd/up flags...]
 #
@@ -17,13 +20,23 @@ source scripts/pulumi-env.sh
 
 export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$repo/.state}
 mkdir -p "$repo/.state"
-if [[ $stack == dev ]]; then
+if [[ $stack == dev || $stack == dev-render ]]; then
 	export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE:-upstream-tls-dev-only}
 elif [[ -z ${PULUMI_CONFIG_PASSPHRASE:-} && -z ${PULUMI_CONFIG_PASSPHRASE_FILE:-} ]]; then
 	echo "up: stack $stack needs PULUMI_CONFIG_PASSPHRASE (the fixed passphrase is for dev only)" >&2
 	exit 1
 fi
 
+local_cluster=false
+if grep -qE '^\s*upstream-tls:kubeconfig:\s*\.state/cluster/kubeconfig\s*$' "Pulumi.$stack.yaml" 2>/dev/null; then
+	local_cluster=true
+	scripts/cluster.sh start
+fi
+
 start=$SECONDS
 upstream-tls-up -stack "$stack" -dir "$repo" "$@"
 echo "pulumi up ($stack) took $((SECONDS - start))s"
+if $local_cluster; then
+	# What the local cluster runs, the Envoy Gateway controller included (make down stops it).
+	scripts/cluster.sh status || true
+fi

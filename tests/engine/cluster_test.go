@@ -54,8 +54,9 @@ func TestDevStackOnTheLocalCluster(t *testing.T) {
 		return string(out), err
 	}
 
-	w := newWorkspaceFrom(t, "Pulumi.dev.yaml", "out/dev", func(cfg string) string {
-		// Deploy instead of rendering: the renderDir line becomes the cluster's kubeconfig.
+	w := newWorkspaceFrom(t, "Pulumi.dev-render.yaml", "out/dev", func(cfg string) string {
+		// Deploy as Pulumi.dev.yaml does (TestDevStacksAgree): the renderDir line becomes the
+		// test cluster's kubeconfig and nodelessCluster.
 		return regexp.MustCompile(`(?m)^  upstream-tls:renderDir: .*$`).ReplaceAllString(cfg,
 			"  upstream-tls:kubeconfig: "+cluster.Kubeconfig(cdir)+"\n  upstream-tls:nodelessCluster: true")
 	})

@@ -55,7 +55,7 @@ type workspace struct {
 }
 
 func newWorkspace(t *testing.T) *workspace {
-	return newWorkspaceFrom(t, "Pulumi.dev.yaml", "out/dev", nil)
+	return newWorkspaceFrom(t, "Pulumi.dev-render.yaml", "out/dev", nil)
 }
 
 // newWorkspaceFrom creates a temporary stack from a committed stack file whose renderDir is

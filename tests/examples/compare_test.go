@@ -119,7 +119,7 @@ func renderGo(t *testing.T) string {
 	if err := os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), project, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := os.ReadFile(filepath.Join(repoRoot(), "Pulumi.dev.yaml"))
+	raw, err := os.ReadFile(filepath.Join(repoRoot(), "Pulumi.dev-render.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func renderGo(t *testing.T) string {
 	renderDir := filepath.Join(dir, "rendered")
 	cfg := strings.Replace(string(raw), "upstream-tls:renderDir: out/dev", "upstream-tls:renderDir: "+renderDir, 1)
 	if cfg == string(raw) {
-		t.Fatal("Pulumi.dev.yaml no longer sets upstream-tls:renderDir: out/dev")
+		t.Fatal("Pulumi.dev-render.yaml no longer sets upstream-tls:renderDir: out/dev")
 	}
 	stackFile := filepath.Join(dir, "Pulumi."+stack+".yaml")
 	if err := os.WriteFile(stackFile, []byte(cfg), 0o644); err != nil {

@@ -95,14 +95,14 @@ func runPythonExample(t *testing.T, edit func(string) string) *pythonRun {
 		t.Fatal(err)
 	}
 	const stack = "pyexample"
-	raw, err := os.ReadFile(filepath.Join(repoRoot(), "Pulumi.dev.yaml"))
+	raw, err := os.ReadFile(filepath.Join(repoRoot(), "Pulumi.dev-render.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	raw = regexp.MustCompile(`(?m)^encryptionsalt:.*\n?`).ReplaceAll(raw, nil)
 	cfg := strings.Replace(string(raw), "upstream-tls:renderDir: out/dev", "upstream-tls:renderDir: "+r.rendered, 1)
 	if cfg == string(raw) {
-		t.Fatal("Pulumi.dev.yaml no longer sets upstream-tls:renderDir: out/dev")
+		t.Fatal("Pulumi.dev-render.yaml no longer sets upstream-tls:renderDir: out/dev")
 	}
 	if edit != nil {
 		cfg = edit(cfg)

@@ -7,11 +7,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"sigs.k8s.io/yaml"
 
+	"github.com/upstream-tls/upstream-tls/internal/config"
 	"github.com/upstream-tls/upstream-tls/internal/testutil"
 )
 
@@ -141,13 +144,13 @@ func TestDevStack(t *testing.T) {
 // TestDevStackInProductionFails: the same config with environment production is refused
 // because of the insecure backend, and nothing is written.
 func TestDevStackInProductionFails(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join(repoRoot(), "Pulumi.dev.yaml"))
+	raw, err := os.ReadFile(filepath.Join(repoRoot(), "Pulumi.dev-render.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	prod := strings.Replace(string(raw), "upstream-tls:environment: dev", "upstream-tls:environment: production", 1)
 	if prod == string(raw) {
-		t.Fatal("Pulumi.dev.yaml no longer sets upstream-tls:environment: dev")
+		t.Fatal("Pulumi.dev-render.yaml no longer sets upstream-tls:environment: dev")
 	}
 	cfg := filepath.Join(t.TempDir(), "Pulumi.prod.yaml")
 	if err := os.WriteFile(cfg, []byte(prod), 0o644); err != nil {
@@ -192,5 +195,47 @@ func TestTypoIsRefused(t *testing.T) {
 	_, out, err := render(t, cfg)
 	if err == nil || !strings.Contains(out, "backends[0].tls.mdoe: unknown field") || !strings.Contains(out, `did you mean "mode"`) {
 		t.Errorf("typo not reported with its key: err=%v\n%s", err, out)
+	}
+}
+
+// TestDevStacksAgree: Pulumi.dev.yaml (deployed into the local cluster) and
+// Pulumi.dev-render.yaml (rendered into out/dev) are one environment: the same component
+// arguments, differing only in where they go. The engine tests render the one and deploy the
+// other's equivalent, so a drift between them would leave one untested.
+func TestDevStacksAgree(t *testing.T) {
+	dev, err := config.FromFile(filepath.Join(repoRoot(), "Pulumi.dev.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rendered, err := config.FromFile(filepath.Join(repoRoot(), "Pulumi.dev-render.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(dev.Args, rendered.Args) {
+		t.Errorf("the two dev stacks configure different environments:\n%s", cmp.Diff(dev.Args, rendered.Args))
+	}
+	if dev.Kubeconfig != ".state/cluster/kubeconfig" || !dev.NodelessCluster || dev.RenderDir != "" {
+		t.Errorf("Pulumi.dev.yaml must deploy to the local cluster (kubeconfig .state/cluster/kubeconfig, nodelessCluster): %+v", dev)
+	}
+	if rendered.RenderDir != "out/dev" || rendered.Kubeconfig != "" || rendered.NodelessCluster {
+		t.Errorf("Pulumi.dev-render.yaml must render into out/dev and deploy nowhere: %+v", rendered)
+	}
+}
+
+// TestNodelessClusterRefusedInProduction: the local cluster's readiness shortcut is refused in
+// production, naming the key, before anything is planned.
+func TestNodelessClusterRefusedInProduction(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(repoRoot(), "Pulumi.dev.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prod := strings.Replace(string(raw), "upstream-tls:environment: dev", "upstream-tls:environment: production", 1)
+	cfg := filepath.Join(t.TempDir(), "Pulumi.prod.yaml")
+	if err := os.WriteFile(cfg, []byte(prod), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, out, err := render(t, cfg)
+	if err == nil || !strings.Contains(out, "nodelessCluster") || !strings.Contains(out, "fix:") {
+		t.Errorf("nodelessCluster in production is not refused with a fix (err %v):\n%s", err, out)
 	}
 }
