@@ -18,7 +18,9 @@ import (
 	"github.com/upstream-tls/upstream-tls/internal/testutil"
 )
 
-var bin string
+// bin is the cluster tools' directory; host is this checkout's cluster command, which a
+// started cluster runs as its Envoy Gateway host.
+var bin, host string
 
 func TestMain(m *testing.M) {
 	var err error
@@ -26,7 +28,18 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	os.Exit(m.Run())
+	hostDir, err := os.MkdirTemp("", "upstream-tls-cluster-host")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if host, err = testutil.ClusterHost(testutil.MustRepoRoot(), hostDir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = os.RemoveAll(hostDir)
+	os.Exit(code)
 }
 
 type logWriter struct{ t *testing.T }
@@ -40,7 +53,7 @@ func start(t *testing.T, dir string) *cluster.State {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	st, err := cluster.Start(ctx, cluster.Options{Dir: dir, Bin: bin, Ephemeral: true, Log: logWriter{t}})
+	st, err := cluster.Start(ctx, cluster.Options{Dir: dir, Bin: bin, Host: host, Ephemeral: true, Log: logWriter{t}})
 	if err != nil {
 		logs, _ := filepath.Glob(filepath.Join(dir, "logs", "*.log"))
 		for _, l := range logs {
