@@ -101,6 +101,11 @@ type EnvoyGatewayArgs struct {
 	EnableBackend *bool `json:"enableBackend,omitempty" pulumi:"enableBackend,optional"`
 	// GatewayClassName is the GatewayClass created for Envoy Gateway.
 	GatewayClassName string `json:"gatewayClassName,omitempty" pulumi:"gatewayClassName,optional" default:"envoy-gateway"`
+	// VerdictTimeoutSeconds is how long `pulumi up` waits for Envoy Gateway to accept each
+	// backend's route for the Gateway (Accepted and ResolvedRefs; a rejected BackendTLSPolicy or
+	// Backend makes ResolvedRefs false) before it fails on that route, from 10 to 3600. Render
+	// mode and previews do not wait.
+	VerdictTimeoutSeconds int `json:"verdictTimeoutSeconds,omitempty" pulumi:"verdictTimeoutSeconds,optional" default:"300"`
 }
 
 // GatewayArgs describes the Gateway.

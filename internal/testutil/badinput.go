@@ -180,6 +180,7 @@ func BadInputs() []BadInput {
 			}
 		}, "gateway.listeners", "at most 64"},
 		{"chart version Helm cannot resolve", func(a *spec.Args) { a.EnvoyGateway = &spec.EnvoyGatewayArgs{Version: "v1.9"} }, "envoyGateway.version", "not a chart version"},
+		{"verdict timeout out of range", func(a *spec.Args) { a.EnvoyGateway = &spec.EnvoyGatewayArgs{VerdictTimeoutSeconds: 5} }, "envoyGateway.verdictTimeoutSeconds", "outside 10 to 3600"},
 		{"listeners meeting on one proxy port", func(a *spec.Args) {
 			a.Gateway.Listeners = []spec.ListenerArgs{{Name: "http", Protocol: "HTTP", Port: 80}, {Name: "alt", Protocol: "HTTP", Port: 10080}}
 		}, "gateway.listeners[1].port", `both end on port 10080`},

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/upstream-tls/upstream-tls/internal/cluster"
+	"github.com/upstream-tls/upstream-tls/internal/pki"
 	"github.com/upstream-tls/upstream-tls/internal/testutil"
 )
 
@@ -189,16 +190,82 @@ func TestDevStackOnTheLocalCluster(t *testing.T) {
 	}
 
 	w.expectNoChanges()
-	w.destroyLeavesNothing()
-	for _, ns := range []string{"gateway", "apps", "legacy", "envoy-gateway-system"} {
-		eventuallyFor(t, 2*time.Minute, "namespace "+ns+" deleted after destroy", func() error {
-			out, err := kubectl("get", "namespace", ns)
-			if err == nil || !strings.Contains(out, "NotFound") {
-				return fmt.Errorf("still there: %s", strings.TrimSpace(out))
-			}
-			return nil
-		})
+	goneAfterDestroy := func() {
+		t.Helper()
+		w.destroyLeavesNothing()
+		for _, ns := range []string{"gateway", "apps", "legacy", "envoy-gateway-system"} {
+			eventuallyFor(t, 2*time.Minute, "namespace "+ns+" deleted after destroy", func() error {
+				out, err := kubectl("get", "namespace", ns)
+				if err == nil || !strings.Contains(out, "NotFound") {
+					return fmt.Errorf("still there: %s", strings.TrimSpace(out))
+				}
+				return nil
+			})
+		}
 	}
+	goneAfterDestroy()
+
+	// A CA the controller rejects makes `pulumi up` fail on the backend's route, naming the
+	// route and the controller's reason: internal-api verifies against the ConfigMap broken-ca,
+	// which does not exist. Once it holds a real CA, the next up retries the route and succeeds.
+	raw, err := os.ReadFile(w.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := strings.Replace(string(raw), "        ca:\n          generate: true", "        ca:\n          configMap: broken-ca", 1)
+	broken = strings.Replace(broken, "    - name: internal-api\n      namespace: apps\n", "    - name: internal-api\n      namespace: apps\n      deploy:\n        certificateSecret: internal-api-issued-by-broken-ca\n", 1)
+	broken = strings.Replace(broken, "    gatewayAPICRDs:", "    verdictTimeoutSeconds: 20\n    gatewayAPICRDs:", 1)
+	if !strings.Contains(broken, "configMap: broken-ca") || !strings.Contains(broken, "verdictTimeoutSeconds: 20") || !strings.Contains(broken, "internal-api-issued-by-broken-ca") {
+		t.Fatalf("the dev config no longer has the shape this test edits:\n%s", raw)
+	}
+	w.writeConfig(broken)
+	refused := func(stage string) {
+		t.Helper()
+		res, err := w.up()
+		if err == nil {
+			t.Fatalf("%s: pulumi up succeeded", stage)
+		}
+		out := res.StdOut + res.StdErr + err.Error()
+		m, gerr := get("httproute", "gateway", "internal-api")
+		if gerr != nil {
+			t.Fatalf("%s: %v", stage, gerr)
+		}
+		var reason string
+		for _, p := range status(m)["parents"].([]any) {
+			for _, c := range conds(p.(map[string]any)["conditions"]) {
+				if c.Type == "ResolvedRefs" {
+					if c.Status != "False" {
+						t.Errorf("%s: the controller says ResolvedRefs=%s (%s)", stage, c.Status, c.Reason)
+					}
+					reason = c.Reason
+				}
+			}
+		}
+		if reason == "" || !strings.Contains(out, "httproute-gateway-internal-api") || !strings.Contains(out, `found "`+reason+`"`) {
+			t.Errorf("%s: pulumi up's output does not name the route and the controller's reason %q:\n%s", stage, reason, out)
+		}
+		t.Logf("%s: up refused with the controller's reason %s", stage, reason)
+	}
+	refused("CA ConfigMap missing")
+	mustKubectl := func(args ...string) {
+		t.Helper()
+		if out, err := kubectl(args...); err != nil {
+			t.Fatalf("kubectl %v: %v\n%s", args, err, out)
+		}
+	}
+	// (A ConfigMap without ca.crt is not a stage here: Envoy Gateway v1.9.1 reads a single key
+	// of any name as the CA, and with several keys it logs "failed to process
+	// CACertificateRef" yet went on reporting the policy and the route accepted in this
+	// cluster; see the issue 12 note.)
+	ca, err := pki.Generate(pki.Request{CommonName: "internal-api.apps.svc", DNSNames: []string{"internal-api.apps.svc"}, WithCA: true}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustKubectl("-n", "apps", "create", "configmap", "broken-ca", "--from-literal=ca.crt="+ca.CACertPEM)
+	if res, err := w.up(); err != nil {
+		t.Fatalf("pulumi up with a valid CA in broken-ca failed: %v\n%s", err, res.StdOut+res.StdErr)
+	}
+	goneAfterDestroy()
 }
 
 func eventuallyFor(t *testing.T, d time.Duration, what string, f func() error) {

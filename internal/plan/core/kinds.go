@@ -37,3 +37,12 @@ const (
 	// CAKey is the ConfigMap (and Secret) key BackendTLSPolicy reads a CA from.
 	CAKey = "ca.crt"
 )
+
+// Annotations of the Pulumi Kubernetes provider the plan sets.
+const (
+	// WaitForAnnotation makes the provider wait for conditions on the live object
+	// (`jsonpath=` expressions, a JSON list for several).
+	WaitForAnnotation = "pulumi.com/waitFor"
+	// TimeoutAnnotation bounds that wait, in seconds.
+	TimeoutAnnotation = "pulumi.com/timeoutSeconds"
+)

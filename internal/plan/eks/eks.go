@@ -33,7 +33,7 @@ const (
 	// RoleARNAnnotation is the service account annotation IRSA reads.
 	RoleARNAnnotation = "eks.amazonaws.com/role-arn"
 	// WaitForAnnotation makes the Kubernetes provider wait for a condition on the live object.
-	WaitForAnnotation = "pulumi.com/waitFor"
+	WaitForAnnotation = core.WaitForAnnotation
 	// WebhookCertificate names the generated certificate of the controller's webhook.
 	WebhookCertificate = "lbc-webhook"
 	// ExampleCertificateARN shows the shape of an ACM certificate ARN in error messages.

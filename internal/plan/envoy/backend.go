@@ -266,6 +266,9 @@ func planBackend(a *spec.Args, path *field.Path, b *spec.BackendArgs, deps Deps,
 		DependsOn: append(append(append([]string(nil), install...), routeNamespace(deps, gw.Namespace)...), append([]string{core.Key(core.KindGateway, gw.Namespace, gw.Name)}, refKeys...)...),
 	}
 	be.Objects = append(be.Objects, route)
+	for _, o := range be.Objects {
+		awaitVerdict(o.Resource, a.EnvoyGateway.VerdictTimeoutSeconds)
+	}
 	return be
 }
 

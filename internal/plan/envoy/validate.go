@@ -82,6 +82,9 @@ func validateEnvoyGateway(p *core.Problems, a *spec.Args) {
 	if !core.IsObjectName(eg.GatewayClassName) {
 		p.Add(path.Child("gatewayClassName"), fmt.Sprintf("%q is not a valid object name", eg.GatewayClassName), "use lowercase letters, digits, '-' and '.'")
 	}
+	if t := eg.VerdictTimeoutSeconds; t < 10 || t > 3600 {
+		p.Add(path.Child("verdictTimeoutSeconds"), fmt.Sprintf("%d is outside 10 to 3600 seconds", t), "use for example 300 (the default): the time Envoy Gateway gets to accept each route")
+	}
 }
 
 // validateGateway checks the Gateway and its listeners and returns the valid listeners by name.

@@ -64,6 +64,12 @@ namespace Pulumi.UpstreamTls.Inputs
         public Input<string>? Namespace { get; set; }
 
         /// <summary>
+        /// VerdictTimeoutSeconds is how long `pulumi up` waits for Envoy Gateway to accept each backend's route for the Gateway (Accepted and ResolvedRefs; a rejected BackendTLSPolicy or Backend makes ResolvedRefs false) before it fails on that route, from 10 to 3600. Render mode and previews do not wait.
+        /// </summary>
+        [Input("verdictTimeoutSeconds")]
+        public Input<int>? VerdictTimeoutSeconds { get; set; }
+
+        /// <summary>
         /// Version of the gateway-helm and gateway-crds-helm charts.
         /// </summary>
         [Input("version")]
@@ -77,6 +83,7 @@ namespace Pulumi.UpstreamTls.Inputs
             Install = true;
             ManageGatewayAPICRDs = true;
             Namespace = "envoy-gateway-system";
+            VerdictTimeoutSeconds = 300;
             Version = "v1.9.1";
         }
         public static new EnvoyGatewayArgs Empty => new EnvoyGatewayArgs();

@@ -1460,6 +1460,8 @@ type EnvoyGateway struct {
 	ManageGatewayAPICRDs *bool `pulumi:"manageGatewayAPICRDs"`
 	// Namespace of the controller.
 	Namespace *string `pulumi:"namespace"`
+	// VerdictTimeoutSeconds is how long `pulumi up` waits for Envoy Gateway to accept each backend's route for the Gateway (Accepted and ResolvedRefs; a rejected BackendTLSPolicy or Backend makes ResolvedRefs false) before it fails on that route, from 10 to 3600. Render mode and previews do not wait.
+	VerdictTimeoutSeconds *int `pulumi:"verdictTimeoutSeconds"`
 	// Version of the gateway-helm and gateway-crds-helm charts.
 	Version *string `pulumi:"version"`
 }
@@ -1493,6 +1495,10 @@ func (val *EnvoyGateway) Defaults() *EnvoyGateway {
 	if tmp.Namespace == nil {
 		namespace_ := "envoy-gateway-system"
 		tmp.Namespace = &namespace_
+	}
+	if tmp.VerdictTimeoutSeconds == nil {
+		verdictTimeoutSeconds_ := 300
+		tmp.VerdictTimeoutSeconds = &verdictTimeoutSeconds_
 	}
 	if tmp.Version == nil {
 		version_ := "v1.9.1"
@@ -1530,6 +1536,8 @@ type EnvoyGatewayArgs struct {
 	ManageGatewayAPICRDs pulumi.BoolPtrInput `pulumi:"manageGatewayAPICRDs"`
 	// Namespace of the controller.
 	Namespace pulumi.StringPtrInput `pulumi:"namespace"`
+	// VerdictTimeoutSeconds is how long `pulumi up` waits for Envoy Gateway to accept each backend's route for the Gateway (Accepted and ResolvedRefs; a rejected BackendTLSPolicy or Backend makes ResolvedRefs false) before it fails on that route, from 10 to 3600. Render mode and previews do not wait.
+	VerdictTimeoutSeconds pulumi.IntPtrInput `pulumi:"verdictTimeoutSeconds"`
 	// Version of the gateway-helm and gateway-crds-helm charts.
 	Version pulumi.StringPtrInput `pulumi:"version"`
 }
@@ -1557,6 +1565,9 @@ func (val *EnvoyGatewayArgs) Defaults() *EnvoyGatewayArgs {
 	}
 	if tmp.Namespace == nil {
 		tmp.Namespace = pulumi.StringPtr("envoy-gateway-system")
+	}
+	if tmp.VerdictTimeoutSeconds == nil {
+		tmp.VerdictTimeoutSeconds = pulumi.IntPtr(300)
 	}
 	if tmp.Version == nil {
 		tmp.Version = pulumi.StringPtr("v1.9.1")
@@ -1681,6 +1692,11 @@ func (o EnvoyGatewayOutput) Namespace() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v EnvoyGateway) *string { return v.Namespace }).(pulumi.StringPtrOutput)
 }
 
+// VerdictTimeoutSeconds is how long `pulumi up` waits for Envoy Gateway to accept each backend's route for the Gateway (Accepted and ResolvedRefs; a rejected BackendTLSPolicy or Backend makes ResolvedRefs false) before it fails on that route, from 10 to 3600. Render mode and previews do not wait.
+func (o EnvoyGatewayOutput) VerdictTimeoutSeconds() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v EnvoyGateway) *int { return v.VerdictTimeoutSeconds }).(pulumi.IntPtrOutput)
+}
+
 // Version of the gateway-helm and gateway-crds-helm charts.
 func (o EnvoyGatewayOutput) Version() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v EnvoyGateway) *string { return v.Version }).(pulumi.StringPtrOutput)
@@ -1788,6 +1804,16 @@ func (o EnvoyGatewayPtrOutput) Namespace() pulumi.StringPtrOutput {
 		}
 		return v.Namespace
 	}).(pulumi.StringPtrOutput)
+}
+
+// VerdictTimeoutSeconds is how long `pulumi up` waits for Envoy Gateway to accept each backend's route for the Gateway (Accepted and ResolvedRefs; a rejected BackendTLSPolicy or Backend makes ResolvedRefs false) before it fails on that route, from 10 to 3600. Render mode and previews do not wait.
+func (o EnvoyGatewayPtrOutput) VerdictTimeoutSeconds() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *EnvoyGateway) *int {
+		if v == nil {
+			return nil
+		}
+		return v.VerdictTimeoutSeconds
+	}).(pulumi.IntPtrOutput)
 }
 
 // Version of the gateway-helm and gateway-crds-helm charts.

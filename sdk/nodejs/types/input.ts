@@ -283,6 +283,10 @@ export interface EnvoyGatewayArgs {
      */
     namespace?: pulumi.Input<string | undefined>;
     /**
+     * VerdictTimeoutSeconds is how long `pulumi up` waits for Envoy Gateway to accept each backend's route for the Gateway (Accepted and ResolvedRefs; a rejected BackendTLSPolicy or Backend makes ResolvedRefs false) before it fails on that route, from 10 to 3600. Render mode and previews do not wait.
+     */
+    verdictTimeoutSeconds?: pulumi.Input<number | undefined>;
+    /**
      * Version of the gateway-helm and gateway-crds-helm charts.
      */
     version?: pulumi.Input<string | undefined>;
@@ -299,6 +303,7 @@ export function envoyGatewayArgsProvideDefaults(val: EnvoyGatewayArgs): EnvoyGat
         install: (val.install) ?? true,
         manageGatewayAPICRDs: (val.manageGatewayAPICRDs) ?? true,
         namespace: (val.namespace) ?? "envoy-gateway-system",
+        verdictTimeoutSeconds: (val.verdictTimeoutSeconds) ?? 300,
         version: (val.version) ?? "v1.9.1",
     };
 }

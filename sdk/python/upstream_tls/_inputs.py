@@ -878,6 +878,10 @@ class EnvoyGatewayArgsDict(TypedDict):
     """
     Namespace of the controller.
     """
+    verdict_timeout_seconds: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    VerdictTimeoutSeconds is how long `pulumi up` waits for Envoy Gateway to accept each backend's route for the Gateway (Accepted and ResolvedRefs; a rejected BackendTLSPolicy or Backend makes ResolvedRefs false) before it fails on that route, from 10 to 3600. Render mode and previews do not wait.
+    """
     version: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     Version of the gateway-helm and gateway-crds-helm charts.
@@ -894,6 +898,7 @@ class EnvoyGatewayArgs:
                  install: pulumi.Input[Optional[_builtins.bool]] = None,
                  manage_gateway_apicrds: pulumi.Input[Optional[_builtins.bool]] = None,
                  namespace: pulumi.Input[Optional[_builtins.str]] = None,
+                 verdict_timeout_seconds: pulumi.Input[Optional[_builtins.int]] = None,
                  version: pulumi.Input[Optional[_builtins.str]] = None):
         """
         EnvoyGatewayArgs configures the Envoy Gateway install (Helm) and the GatewayClass.
@@ -906,6 +911,7 @@ class EnvoyGatewayArgs:
         :param pulumi.Input[_builtins.bool] install: Install deploys the Envoy Gateway controller with Helm. When false the controller is assumed to be installed already (the Backend API must then be enabled by whoever installed it if any backend is `insecure`).
         :param pulumi.Input[_builtins.bool] manage_gateway_apicrds: ManageGatewayAPICRDs installs the Gateway API standard-channel CRDs (this component owns them). Set false when another tool owns them; they must then be v1.6 or newer.
         :param pulumi.Input[_builtins.str] namespace: Namespace of the controller.
+        :param pulumi.Input[_builtins.int] verdict_timeout_seconds: VerdictTimeoutSeconds is how long `pulumi up` waits for Envoy Gateway to accept each backend's route for the Gateway (Accepted and ResolvedRefs; a rejected BackendTLSPolicy or Backend makes ResolvedRefs false) before it fails on that route, from 10 to 3600. Render mode and previews do not wait.
         :param pulumi.Input[_builtins.str] version: Version of the gateway-helm and gateway-crds-helm charts.
         """
         if chart_dir is not None:
@@ -936,6 +942,10 @@ class EnvoyGatewayArgs:
             namespace = 'envoy-gateway-system'
         if namespace is not None:
             pulumi.set(__self__, "namespace", namespace)
+        if verdict_timeout_seconds is None:
+            verdict_timeout_seconds = 300
+        if verdict_timeout_seconds is not None:
+            pulumi.set(__self__, "verdict_timeout_seconds", verdict_timeout_seconds)
         if version is None:
             version = 'v1.9.1'
         if version is not None:
@@ -1036,6 +1046,18 @@ class EnvoyGatewayArgs:
     @namespace.setter
     def namespace(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "namespace", value)
+
+    @_builtins.property
+    @pulumi.getter(name="verdictTimeoutSeconds")
+    def verdict_timeout_seconds(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        VerdictTimeoutSeconds is how long `pulumi up` waits for Envoy Gateway to accept each backend's route for the Gateway (Accepted and ResolvedRefs; a rejected BackendTLSPolicy or Backend makes ResolvedRefs false) before it fails on that route, from 10 to 3600. Render mode and previews do not wait.
+        """
+        return pulumi.get(self, "verdict_timeout_seconds")
+
+    @verdict_timeout_seconds.setter
+    def verdict_timeout_seconds(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "verdict_timeout_seconds", value)
 
     @_builtins.property
     @pulumi.getter
