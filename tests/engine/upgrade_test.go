@@ -47,17 +47,24 @@ var verdictAnnotations = []string{"pulumi.com/waitFor", "pulumi.com/timeoutSecon
 // onlyVerdictAnnotations reports whether every changed property of an update is one of
 // verdictAnnotations (or the annotations map that newly holds them).
 func onlyVerdictAnnotations(m apitype.StepEventMetadata) bool {
-	keys := m.Diffs
-	for k := range m.DetailedDiff {
-		keys = append(keys, k)
-	}
-	if len(keys) == 0 {
+	// The engine's detailed diff names each changed property; without one nothing is known.
+	if len(m.DetailedDiff) == 0 {
 		return false
 	}
-	for _, k := range keys {
-		ok := k == "metadata" || k == "metadata.annotations"
+	for k := range m.DetailedDiff {
+		ok := false
 		for _, a := range verdictAnnotations {
 			ok = ok || strings.Contains(k, a)
+		}
+		// "metadata.annotations" is the whole map, added to an object that had none: then the
+		// new map must hold the verdict annotations and nothing else.
+		if k == "metadata.annotations" && m.New != nil {
+			meta, _ := m.New.Inputs["metadata"].(map[string]any)
+			ann, _ := meta["annotations"].(map[string]any)
+			ok = len(ann) > 0
+			for name := range ann {
+				ok = ok && slices.Contains(verdictAnnotations, name)
+			}
 		}
 		if !ok {
 			return false
@@ -196,6 +203,7 @@ func TestUpgradeFromEarlierVersion(t *testing.T) {
 				continue
 			}
 			if m.Op == apitype.OpUpdate && onlyVerdictAnnotations(m) {
+				t.Logf("updated in place, verdict annotations only: %s %v", m.URN, keysOf(m.DetailedDiff))
 				continue
 			}
 			if m.Op != apitype.OpSame && strings.HasPrefix(m.Type, "kubernetes:") && m.Type != "pulumi:providers:kubernetes" {
