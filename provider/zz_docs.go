@@ -182,6 +182,7 @@ var docs = map[string]map[string]string{
 		"gatewayNamespace":  "GatewayNamespace is the namespace of the Gateway and the routes.",
 		"nlbAddress":        "NLBAddress is the NLB's DNS name once LBC has provisioned it; empty otherwise.",
 		"nlbTargets":        "NLBTargets reports, when the EKS path is on, every NLB target: listener, target group protocol and what the NLB-to-pod hop guarantees (encrypted, never verified). Empty otherwise.",
+		"observedPosture":   "ObservedPosture is the table of what the plan derived next to what Envoy Gateway reported for each backend's route after apply (accepted, rejected, unobserved), with MISMATCH where a backend reached over TLS has a rejected route. Unknown during previews.",
 		"posture":           "Posture is a table with one line per backend: mode, verified, hostname.",
 	},
 }

@@ -42,6 +42,10 @@ type TLSBackend struct {
 	Objects pulumi.StringArrayOutput `pulumi:"objects"`
 	// CACertificate is the PEM of the generated CA (mode ca with ca.generate), else empty.
 	CACertificate pulumi.StringOutput `pulumi:"caCertificate"`
+	// Observed is what Envoy Gateway reported for the backend's route, read from the route's
+	// live status after apply (envoy.Observe): state accepted, rejected or unobserved (render
+	// mode, previews), and the conditions.
+	Observed pulumi.MapOutput `pulumi:"observed"`
 }
 
 // New creates the planned backend.
@@ -66,11 +70,18 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		}
 	}
 	var keys []string
+	c.Observed = pulumi.ToMap(envoy.Observed{State: "unobserved"}.Map()).ToMapOutput()
 	for _, o := range be.Objects {
-		if _, err := register.Object(ctx, o, args.Deps, certs.Resolver(nil), parent); err != nil {
+		res, err := register.Object(ctx, o, args.Deps, certs.Resolver(nil), parent)
+		if err != nil {
 			return nil, fmt.Errorf("tlsbackend %q: %w", name, err)
 		}
 		keys = append(keys, o.Key())
+		if envoy.IsRoute(o.Resource) {
+			c.Observed = res.Status.ApplyT(func(st map[string]any) map[string]any {
+				return envoy.Observe(st).Map()
+			}).(pulumi.MapOutput)
+		}
 	}
 	c.Mode = pulumi.String(string(be.Mode)).ToStringOutput()
 	c.Verified = pulumi.Bool(be.Verified()).ToBoolOutput()
@@ -78,6 +89,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	c.Objects = pulumi.ToStringArray(keys).ToStringArrayOutput()
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"mode": c.Mode, "verified": c.Verified, "hostname": c.Hostname, "objects": c.Objects, "caCertificate": c.CACertificate,
+		"observed": c.Observed,
 	}); err != nil {
 		return nil, err
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/upstream-tls/upstream-tls/components/tlsbackend"
 	"github.com/upstream-tls/upstream-tls/internal/plan"
 	"github.com/upstream-tls/upstream-tls/internal/plan/core"
+	"github.com/upstream-tls/upstream-tls/internal/plan/envoy"
 	"github.com/upstream-tls/upstream-tls/internal/register"
 )
 
@@ -36,6 +37,10 @@ type UpstreamTls struct {
 	Backends pulumi.MapArrayOutput `pulumi:"backends"`
 	// Posture is a table with one line per backend: mode, verified, hostname.
 	Posture pulumi.StringOutput `pulumi:"posture"`
+	// ObservedPosture is the table of what the plan derived next to what Envoy Gateway reported
+	// for each backend's route after apply (accepted, rejected, unobserved), with MISMATCH where
+	// a backend reached over TLS has a rejected route. Unknown during previews.
+	ObservedPosture pulumi.StringOutput `pulumi:"observedPosture"`
 	// GatewayName is the name of the Gateway.
 	GatewayName pulumi.StringOutput `pulumi:"gatewayName"`
 	// GatewayNamespace is the namespace of the Gateway and the routes.
@@ -115,10 +120,13 @@ func apply(ctx *pulumi.Context, name string, p *plan.Plan, opts ...pulumi.Resour
 		return nil, err
 	}
 	var statuses pulumi.MapArray
+	var observed []any
 	for _, b := range p.Envoy.Backends {
-		if _, err := tlsbackend.New(ctx, name+"-"+b.Name, &tlsbackend.Args{Backend: b, Deps: deps}, parent); err != nil {
+		tb, err := tlsbackend.New(ctx, name+"-"+b.Name, &tlsbackend.Args{Backend: b, Deps: deps}, parent)
+		if err != nil {
 			return nil, err
 		}
+		observed = append(observed, tb.Observed)
 		statuses = append(statuses, pulumi.Map{
 			"name":              pulumi.String(b.Name),
 			"mode":              pulumi.String(string(b.Mode)),
@@ -127,8 +135,25 @@ func apply(ctx *pulumi.Context, name string, p *plan.Plan, opts ...pulumi.Resour
 			"hostname":          pulumi.String(b.Hostname),
 			"clientCertificate": pulumi.String(b.ClientCertificate),
 			"objects":           pulumi.ToStringArray(core.Keys(b.Objects)),
+			"observed":          tb.Observed,
 		})
 	}
+	backends := p.Envoy.Backends
+	c.ObservedPosture = pulumi.All(observed...).ApplyT(func(obs []any) string {
+		byName := map[string]envoy.Observed{}
+		for i, o := range obs {
+			m, _ := o.(map[string]any)
+			state, _ := m["state"].(string)
+			var conds []string
+			for _, c := range asList(m["conditions"]) {
+				if s, ok := c.(string); ok {
+					conds = append(conds, s)
+				}
+			}
+			byName[backends[i].Name] = envoy.Observed{State: state, Conditions: conds}
+		}
+		return envoy.ObservedPosture(backends, byName)
+	}).(pulumi.StringOutput)
 	c.NLBTargets = pulumi.MapArray{}.ToMapArrayOutput()
 	c.NLBAddress = pulumi.String("").ToStringOutput()
 	if nlb != nil {
@@ -141,7 +166,7 @@ func apply(ctx *pulumi.Context, name string, p *plan.Plan, opts ...pulumi.Resour
 	c.GatewayNamespace = gw.Namespace
 	c.BackendAPIEnabled = eg.BackendAPIEnabled
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
-		"backends": c.Backends, "posture": c.Posture, "gatewayName": c.GatewayName,
+		"backends": c.Backends, "posture": c.Posture, "observedPosture": c.ObservedPosture, "gatewayName": c.GatewayName,
 		"gatewayNamespace": c.GatewayNamespace, "backendApiEnabled": c.BackendAPIEnabled,
 		"nlbTargets": c.NLBTargets, "nlbAddress": c.NLBAddress,
 	}); err != nil {
@@ -153,3 +178,18 @@ func apply(ctx *pulumi.Context, name string, p *plan.Plan, opts ...pulumi.Resour
 // CRDsName is the resource name of the Gateway API CRD bundle of the component named name (the
 // name it has had in every version, under whichever parent).
 func CRDsName(name string) string { return name + "-envoy-gateway-gateway-api-crds" }
+
+// asList is v as a list ([]any or []string), else nil.
+func asList(v any) []any {
+	switch l := v.(type) {
+	case []any:
+		return l
+	case []string:
+		out := make([]any, len(l))
+		for i, s := range l {
+			out[i] = s
+		}
+		return out
+	}
+	return nil
+}

@@ -101,6 +101,7 @@ func New(opts Options) pulumi.RunFunc {
 			return err
 		}
 		ctx.Export("posture", env.Posture)
+		ctx.Export("observedPosture", env.ObservedPosture)
 		ctx.Export("backends", env.Backends)
 		ctx.Export("gatewayName", env.GatewayName)
 		ctx.Export("gatewayNamespace", env.GatewayNamespace)

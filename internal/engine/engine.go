@@ -49,7 +49,8 @@ type Options struct {
 }
 
 // Run runs opts.Action on the stack. The state backend and the secrets passphrase come from
-// PULUMI_BACKEND_URL and PULUMI_CONFIG_PASSPHRASE. After an update it prints the posture.
+// PULUMI_BACKEND_URL and PULUMI_CONFIG_PASSPHRASE. After an update it prints the posture and
+// what Envoy Gateway reported for each route (the observed posture).
 func Run(ctx context.Context, opts Options) error {
 	dir, err := filepath.Abs(opts.Dir)
 	if err != nil {
@@ -89,6 +90,9 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	if posture, ok := res.Outputs["posture"]; ok {
 		fmt.Fprintf(opts.Out, "\nUpstream TLS posture (%s):\n%v", opts.Stack, posture.Value)
+	}
+	if observed, ok := res.Outputs["observedPosture"]; ok {
+		fmt.Fprintf(opts.Out, "\nWhat Envoy Gateway reported for each route (%s):\n%v", opts.Stack, observed.Value)
 	}
 	return nil
 }

@@ -52,6 +52,12 @@ namespace Pulumi.UpstreamTls
         public Output<ImmutableArray<ImmutableDictionary<string, object>>> NlbTargets { get; private set; } = null!;
 
         /// <summary>
+        /// ObservedPosture is the table of what the plan derived next to what Envoy Gateway reported for each backend's route after apply (accepted, rejected, unobserved), with MISMATCH where a backend reached over TLS has a rejected route. Unknown during previews.
+        /// </summary>
+        [Output("observedPosture")]
+        public Output<string> ObservedPosture { get; private set; } = null!;
+
+        /// <summary>
         /// Posture is a table with one line per backend: mode, verified, hostname.
         /// </summary>
         [Output("posture")]

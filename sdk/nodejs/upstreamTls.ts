@@ -49,6 +49,10 @@ export class UpstreamTls extends pulumi.ComponentResource {
      */
     declare public /*out*/ readonly nlbTargets: pulumi.Output<{[key: string]: any}[]>;
     /**
+     * ObservedPosture is the table of what the plan derived next to what Envoy Gateway reported for each backend's route after apply (accepted, rejected, unobserved), with MISMATCH where a backend reached over TLS has a rejected route. Unknown during previews.
+     */
+    declare public /*out*/ readonly observedPosture: pulumi.Output<string>;
+    /**
      * Posture is a table with one line per backend: mode, verified, hostname.
      */
     declare public /*out*/ readonly posture: pulumi.Output<string>;
@@ -75,6 +79,7 @@ export class UpstreamTls extends pulumi.ComponentResource {
             resourceInputs["gatewayNamespace"] = undefined /*out*/;
             resourceInputs["nlbAddress"] = undefined /*out*/;
             resourceInputs["nlbTargets"] = undefined /*out*/;
+            resourceInputs["observedPosture"] = undefined /*out*/;
             resourceInputs["posture"] = undefined /*out*/;
         } else {
             resourceInputs["backendApiEnabled"] = undefined /*out*/;
@@ -83,6 +88,7 @@ export class UpstreamTls extends pulumi.ComponentResource {
             resourceInputs["gatewayNamespace"] = undefined /*out*/;
             resourceInputs["nlbAddress"] = undefined /*out*/;
             resourceInputs["nlbTargets"] = undefined /*out*/;
+            resourceInputs["observedPosture"] = undefined /*out*/;
             resourceInputs["posture"] = undefined /*out*/;
         }
         opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts);

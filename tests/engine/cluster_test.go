@@ -61,8 +61,26 @@ func TestDevStackOnTheLocalCluster(t *testing.T) {
 		return regexp.MustCompile(`(?m)^  upstream-tls:renderDir: .*$`).ReplaceAllString(cfg,
 			"  upstream-tls:kubeconfig: "+cluster.Kubeconfig(cdir)+"\n  upstream-tls:nodelessCluster: true")
 	})
-	if res, err := w.up(); err != nil {
+	res, err := w.up()
+	if err != nil {
 		t.Fatalf("pulumi up into the local cluster failed: %v\n%s", err, res.StdErr)
+	}
+	// The observed posture: what the controller reported for each route, next to the plan.
+	observed, _ := res.Outputs["observedPosture"].Value.(string)
+	t.Logf("observed posture:\n%s", observed)
+	for _, b := range []string{"public-api", "internal-api", "legacy-app"} {
+		found := false
+		for _, l := range strings.Split(observed, "\n") {
+			if f := strings.Fields(l); len(f) >= 4 && f[0] == b {
+				found = true
+				if f[3] != "accepted" || !strings.Contains(l, "ResolvedRefs=True(ResolvedRefs)") {
+					t.Errorf("observed posture of %s: %q, want accepted with ResolvedRefs=True", b, l)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("observed posture has no line for %s:\n%s", b, observed)
+		}
 	}
 
 	// The controller runs, from what the release created (its certificates Secret included).

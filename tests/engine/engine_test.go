@@ -171,8 +171,13 @@ func (w *workspace) plan() *plan.Plan {
 func TestEngineLifecycle(t *testing.T) {
 	w := newWorkspace(t)
 
-	if res, err := w.up(); err != nil {
+	res, err := w.up()
+	if err != nil {
 		t.Fatalf("pulumi up failed: %v\n%s", err, res.StdErr)
+	}
+	// Render mode observes nothing, and says so: no controller verdict is claimed.
+	if obs, _ := res.Outputs["observedPosture"].Value.(string); strings.Count(obs, "unobserved") != 3 || strings.Contains(obs, "accepted") {
+		t.Errorf("observed posture in render mode claims an observation:\n%s", obs)
 	}
 
 	// 1. What the engine rendered equals what `make render` plans.
@@ -208,7 +213,7 @@ func TestEngineLifecycle(t *testing.T) {
 	// 5. Bad config: preview fails with the same message as make render, state untouched.
 	raw, _ := os.ReadFile(w.config)
 	w.writeConfig(strings.Replace(string(raw), "upstream-tls:environment: dev", "upstream-tls:environment: production", 1))
-	_, err := w.preview()
+	_, err = w.preview()
 	if err == nil {
 		t.Fatal("preview of an insecure backend in production succeeded")
 	}

@@ -27,6 +27,8 @@ type UpstreamTls struct {
 	NlbAddress pulumi.StringOutput `pulumi:"nlbAddress"`
 	// NLBTargets reports, when the EKS path is on, every NLB target: listener, target group protocol and what the NLB-to-pod hop guarantees (encrypted, never verified). Empty otherwise.
 	NlbTargets pulumi.MapArrayOutput `pulumi:"nlbTargets"`
+	// ObservedPosture is the table of what the plan derived next to what Envoy Gateway reported for each backend's route after apply (accepted, rejected, unobserved), with MISMATCH where a backend reached over TLS has a rejected route. Unknown during previews.
+	ObservedPosture pulumi.StringOutput `pulumi:"observedPosture"`
 	// Posture is a table with one line per backend: mode, verified, hostname.
 	Posture pulumi.StringOutput `pulumi:"posture"`
 }
@@ -210,6 +212,11 @@ func (o UpstreamTlsOutput) NlbAddress() pulumi.StringOutput {
 // NLBTargets reports, when the EKS path is on, every NLB target: listener, target group protocol and what the NLB-to-pod hop guarantees (encrypted, never verified). Empty otherwise.
 func (o UpstreamTlsOutput) NlbTargets() pulumi.MapArrayOutput {
 	return o.ApplyT(func(v *UpstreamTls) pulumi.MapArrayOutput { return v.NlbTargets }).(pulumi.MapArrayOutput)
+}
+
+// ObservedPosture is the table of what the plan derived next to what Envoy Gateway reported for each backend's route after apply (accepted, rejected, unobserved), with MISMATCH where a backend reached over TLS has a rejected route. Unknown during previews.
+func (o UpstreamTlsOutput) ObservedPosture() pulumi.StringOutput {
+	return o.ApplyT(func(v *UpstreamTls) pulumi.StringOutput { return v.ObservedPosture }).(pulumi.StringOutput)
 }
 
 // Posture is a table with one line per backend: mode, verified, hostname.

@@ -207,6 +207,7 @@ class UpstreamTls(pulumi.ComponentResource):
             __props__.__dict__["gateway_namespace"] = None
             __props__.__dict__["nlb_address"] = None
             __props__.__dict__["nlb_targets"] = None
+            __props__.__dict__["observed_posture"] = None
             __props__.__dict__["posture"] = None
         super(UpstreamTls, __self__).__init__(
             'upstream-tls:index:UpstreamTls',
@@ -262,6 +263,14 @@ class UpstreamTls(pulumi.ComponentResource):
         NLBTargets reports, when the EKS path is on, every NLB target: listener, target group protocol and what the NLB-to-pod hop guarantees (encrypted, never verified). Empty otherwise.
         """
         return pulumi.get(self, "nlb_targets")
+
+    @_builtins.property
+    @pulumi.getter(name="observedPosture")
+    def observed_posture(self) -> pulumi.Output[_builtins.str]:
+        """
+        ObservedPosture is the table of what the plan derived next to what Envoy Gateway reported for each backend's route after apply (accepted, rejected, unobserved), with MISMATCH where a backend reached over TLS has a rejected route. Unknown during previews.
+        """
+        return pulumi.get(self, "observed_posture")
 
     @_builtins.property
     @pulumi.getter
