@@ -370,20 +370,26 @@ func ours(dir, name string, pid int) bool {
 	if !procIsOurs() {
 		return true
 	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// A zombie (state Z) has exited.
+	if i := strings.LastIndexByte(string(stat), ')'); i > 0 && i+2 < len(stat) && stat[i+2] == 'Z' {
+		return false
+	}
 	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 	if err != nil {
 		return false
 	}
-	argv := strings.Split(string(cmdline), "\x00")
-	if len(argv) == 0 || filepath.Base(argv[0]) != binary(name) {
-		return false
+	if len(cmdline) == 0 {
+		// A process in the middle of execve reads an empty cmdline for a moment (its new
+		// argument pages are not set up yet); it answers signal 0, so it is taken as running.
+		return true
 	}
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err == nil {
-		// A zombie (state Z) has exited.
-		if i := strings.LastIndexByte(string(stat), ')'); i > 0 && i+2 < len(stat) && stat[i+2] == 'Z' {
-			return false
-		}
+	argv := strings.Split(string(cmdline), "\x00")
+	if filepath.Base(argv[0]) != binary(name) {
+		return false
 	}
 	return strings.Contains(string(cmdline), dir)
 }

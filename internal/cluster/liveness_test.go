@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,7 +43,15 @@ func TestLivenessWithAndWithoutProc(t *testing.T) {
 		if ours(t.TempDir(), "tail", pid) {
 			t.Errorf("a process of another cluster directory is reported ours")
 		}
-		// Seen from another program (cluster status or stop), which did not start it.
+		// Seen from another program (cluster status or stop), which did not start it. Wait
+		// until the child's exec has finished (its cmdline is set), as it has by the time
+		// another program looks.
+		for i := 0; i < 100 && procIsOurs(); i++ {
+			if b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); len(b) > 0 {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 		children.Delete(pid)
 		if !ours(dir, "tail", pid) {
 			t.Errorf("/proc usable=%v: a running process another program started is reported exited", procUsable)
