@@ -121,6 +121,7 @@ static class ArgsFrom
         GatewayAPICRDs = o.LocalPath("gatewayAPICRDs"),
         EnableBackend = o.Bool("enableBackend"),
         GatewayClassName = o.String("gatewayClassName"),
+        VerdictTimeoutSeconds = o.Int("verdictTimeoutSeconds"),
     });
 
     public static ListenerArgs Listener(ConfigObject o) => o.Done(new ListenerArgs

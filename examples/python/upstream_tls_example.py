@@ -97,6 +97,7 @@ def envoy_gateway_args(o: _Object) -> EnvoyGatewayArgs:
         gateway_apicrds=o.take("gatewayAPICRDs"),
         enable_backend=o.take("enableBackend"),
         gateway_class_name=o.take("gatewayClassName"),
+        verdict_timeout_seconds=o.take("verdictTimeoutSeconds"),
     ))
 
 
