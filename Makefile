@@ -31,11 +31,12 @@ down:
 render:
 	$(GO) run ./cmd/render -stack $(STACK)
 
-## verify: schema + Envoy Gateway translator verdict per backend of Pulumi.$(STACK).yaml
+## verify: Pulumi.$(STACK).yaml: API server dry run (scratch cluster), EG translator, and the stack's cluster
 verify:
-	@bin=$$(scripts/tools.sh egctl-verify kubectl-validate | tail -n 1); \
+	@bin=$$(scripts/tools.sh egctl-verify | tail -n 1); cbin=$$(scripts/tools.sh cluster | tail -n 1); \
+	mkdir -p out/bin && CGO_ENABLED=0 $(GO) build -trimpath -o out/bin/upstream-tls-cluster ./cmd/cluster; \
 	scripts/offline-inputs.sh out/offline >&2; \
-	$(GO) run ./cmd/verify -stack $(STACK) -egctl $$bin/egctl-verify -validator $$bin/kubectl-validate \
+	$(GO) run ./cmd/verify -stack $(STACK) -egctl $$bin/egctl-verify -cluster-bin $$cbin -host $$PWD/out/bin/upstream-tls-cluster \
 		-crds out/offline/gateway-api-crds,out/offline/envoy-gateway-crds,out/offline/lbc-crds
 
 ## test: every tier (what CI runs)
@@ -58,7 +59,7 @@ test-unit:
 test-render:
 	$(GO) test -count=1 ./tests/render/...
 
-## test-schema: every golden case and stack against the pinned CRDs and CEL (kubectl-validate)
+## test-schema: every golden case and stack, server-side dry-run on a scratch local cluster with the pinned CRDs
 test-schema:
 	$(GO) test -count=1 -timeout 40m ./tests/schema/...
 
@@ -71,7 +72,7 @@ test-verify:
 	$(GO) test -count=1 -timeout 40m ./tests/verify/...
 
 ## test-cluster: the local cluster (real etcd, kube-apiserver, kube-controller-manager): start, stop, restart
-## (process liveness also inside a PID namespace on a foreign /proc, as CI's sandbox has, where unshare works)
+# (process liveness also inside a PID namespace on a foreign /proc, as CI's sandbox has, where unshare works)
 test-cluster:
 	$(GO) test -count=1 -timeout 30m ./tests/cluster/...
 	@if unshare --pid --fork true 2>/dev/null; then \

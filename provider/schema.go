@@ -16,6 +16,7 @@ import (
 // writes (the SDK generators add `Args` to input types: `BackendArgs`, never `BackendArgsArgs`).
 var typeNames = map[string]string{
 	"EnvoyGatewayArgs": "EnvoyGateway",
+	"PreflightArgs":    "Preflight",
 	"GatewayArgs":      "Gateway",
 	"ListenerArgs":     "Listener",
 	"BackendArgs":      "Backend",

@@ -14,6 +14,7 @@ var docs = map[string]map[string]string{
 		"environment":           "Environment is dev, staging or production. Production refuses `insecure` backends unless allowInsecureBackends is true.",
 		"envoyGateway":          "EnvoyGateway configures the Envoy Gateway installation and its GatewayClass.",
 		"gateway":               "Gateway is the Gateway the routes attach to.",
+		"preflight":             "Preflight names the cluster the component reads before it registers anything, at preview as at update: a BackendTLSPolicy of another owner on a Service port one of ours targets, a CA ConfigMap without ca.crt, or Gateway API CRDs owned by another tool are refused there, naming the objects. Unset: no reads.",
 	},
 	"BackendArgs": {
 		"":          "BackendArgs describes one backend reached through the gateway over TLS.",
@@ -142,6 +143,11 @@ var docs = map[string]map[string]string{
 		"name":       "Name of the port: the BackendTLSPolicy sectionName. For deployed backends it also names the container port, so it must be an IANA service name (at most 15 lowercase letters, digits and '-', at least one letter, no `--`).",
 		"port":       "Port number of the Service.",
 		"targetPort": "TargetPort on the pod, where the default image serves TLS.",
+	},
+	"PreflightArgs": {
+		"":           "PreflightArgs locates the cluster of the preflight reads. The reads need get and list on BackendTLSPolicies and ConfigMaps in the backends' namespaces and get on the Gateway API CRDs; a cluster that does not answer, or a read the identity may not make, is a warning.",
+		"context":    "Context is the kubeconfig context to use; empty: the file's current-context.",
+		"kubeconfig": "Kubeconfig is the path of a kubeconfig file for the cluster the stack deploys to (the one the Kubernetes provider uses; a read-only identity suffices). Empty: no reads.",
 	},
 	"RouteArgs": {
 		"":           "RouteArgs describes the route from the Gateway to the backend.",

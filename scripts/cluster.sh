@@ -8,7 +8,7 @@
 # minutes on 2 cores, later runs reuse the shared tool cache) and does nothing when the cluster
 # already runs. The admin kubeconfig is .state/cluster/kubeconfig:
 #   export KUBECONFIG=$PWD/.state/cluster/kubeconfig; kubectl get namespaces
-# (kubectl is in the tool cache: `scripts/tools.sh kubectl | tail -n 1`).
+# (build kubectl, which nothing else needs, with `scripts/tools.sh kubectl`; it prints its directory).
 set -euo pipefail
 action=${1:?usage: scripts/cluster.sh start|stop|status}
 shift

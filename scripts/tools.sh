@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Build the pinned developer tools (Pulumi CLI, Kubernetes provider plugin,
-# egctl, kubectl-validate) from the Go module proxy into a cache OUTSIDE the
+# egctl, the local cluster's programs) from the Go module proxy into a cache OUTSIDE the
 # repo, so that tests can run fully offline.
 #
 #   scripts/tools.sh [tool...]          build what is missing (default: all but the cluster)
-#   scripts/tools.sh cluster            the local cluster's tools (etcd, kube-*, kubectl, envoy-gateway)
+#   scripts/tools.sh cluster            the local cluster's tools (etcd, kube-apiserver,
+#                                       kube-controller-manager, envoy-gateway)
+#   scripts/tools.sh kubectl            kubectl, for you (no test needs it)
 #   scripts/tools.sh --regen tool...    re-derive tools/<tool>/go.mod + go.sum
 #                                       from the pins below (needs the proxy)
 #   scripts/tools.sh --list             print the tools and their pins
@@ -34,10 +36,10 @@ SRC=$CACHE/src
 source "$ROOT/tools/versions.env"
 EGCTL_VERSION=$ENVOY_GATEWAY_VERSION
 
-ALL_TOOLS=(pulumi pulumi-resource-kubernetes egctl egctl-verify kubectl-validate sdkgen sdkgen-dotnet)
+ALL_TOOLS=(pulumi pulumi-resource-kubernetes egctl egctl-verify sdkgen sdkgen-dotnet)
 # The local cluster's tools (make cluster; not part of the default set above); envoy-gateway is the
 # Envoy Gateway controller the cluster runs as a host process.
-CLUSTER_TOOLS=(etcd kube-apiserver kube-controller-manager kubectl envoy-gateway)
+CLUSTER_TOOLS=(etcd kube-apiserver kube-controller-manager envoy-gateway)
 
 # ---- helpers ----------------------------------------------------------------
 log() { printf '%s\n' "$*" >&2; }
@@ -262,19 +264,6 @@ build_sdkgen_dotnet() {
   go_build sdkgen-dotnet "$K8S_PULUMI_VERSION $(sha <"$ROOT/tools/sdkgen-dotnet/main.go")" . "$ROOT/tools/sdkgen-dotnet" : -ldflags "-s -w"
 }
 
-# ---- kubectl-validate ---------------------------------------------------------
-regen_kubectl_validate() {
-  local m=sigs.k8s.io/kubectl-validate
-  # shellcheck disable=SC2046
-  new_wrapper kubectl-validate "$(upstream_go $m@$KUBECTL_VALIDATE_VERSION)" $(upstream_replaces $m@$KUBECTL_VALIDATE_VERSION)
-  (cd "$ROOT/tools/kubectl-validate" && GOFLAGS=-mod=mod go get -tool $m@$KUBECTL_VALIDATE_VERSION && go mod tidy)
-}
-build_kubectl_validate() {
-  local m=sigs.k8s.io/kubectl-validate
-  require_pin kubectl-validate $m "$KUBECTL_VALIDATE_VERSION"
-  go_build kubectl-validate "$KUBECTL_VALIDATE_VERSION" $m "$ROOT/tools/kubectl-validate" : -ldflags "-s -w"
-}
-
 # ---- the local cluster: etcd, kube-apiserver, kube-controller-manager, kubectl -------------
 # k8s.io/kubernetes requires its ~30 staging modules at v0.0.0 and replaces them by
 # ./staging/src/...: the wrapper tools/kube replaces each by its published v0.<minor>.<patch>
@@ -335,9 +324,8 @@ case ${1:-} in
       "pulumi-resource-kubernetes $K8S_PROVIDER_VERSION ($K8S_PROVIDER_MODVER, sdk/v4 $K8S_SDK_VERSION, pulumi $K8S_PULUMI_VERSION)" \
       "egctl $EGCTL_VERSION" "egctl-verify $EGCTL_VERSION + tools/egctl/patches/backend-disabled-env.patch + host-process.patch" \
       "envoy-gateway $EGCTL_VERSION + the same two patches (cluster)" \
-      "kubectl-validate $KUBECTL_VALIDATE_VERSION" \
       "sdkgen (tools/sdkgen) on pulumi pkg $PULUMI_VERSION" "sdkgen-dotnet (tools/sdkgen-dotnet) on pulumi pkg $K8S_PULUMI_VERSION" \
-      "etcd $ETCD_VERSION (cluster)" "kube-apiserver, kube-controller-manager, kubectl $KUBERNETES_VERSION (cluster)"
+      "etcd $ETCD_VERSION (cluster)" "kube-apiserver, kube-controller-manager $KUBERNETES_VERSION (cluster)" "kubectl $KUBERNETES_VERSION (on request)"
     exit 0 ;;
   -h|--help) sed -n '2,/^$/p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 esac

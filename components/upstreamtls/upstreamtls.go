@@ -7,7 +7,9 @@
 package upstreamtls
 
 import (
+	"context"
 	"fmt"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -18,6 +20,7 @@ import (
 	"github.com/upstream-tls/upstream-tls/internal/plan"
 	"github.com/upstream-tls/upstream-tls/internal/plan/core"
 	"github.com/upstream-tls/upstream-tls/internal/plan/envoy"
+	"github.com/upstream-tls/upstream-tls/internal/preflight"
 	"github.com/upstream-tls/upstream-tls/internal/register"
 )
 
@@ -65,8 +68,51 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, err
 	}
+	if err := readCluster(ctx, p); err != nil {
+		return nil, err
+	}
 	return apply(ctx, name, p, opts...)
 }
+
+// readCluster runs the preflight reads (args.preflight) against the cluster the stack deploys
+// to, before anything is registered: at preview as at update. Their problems refuse the input
+// like the plan's own (a *core.ValidationError); their warnings join the plan's.
+func readCluster(ctx *pulumi.Context, p *plan.Plan) error {
+	c, warnings := preflight.Open(p.Args.Preflight)
+	p.Warnings = append(p.Warnings, warnings...)
+	if c == nil {
+		return nil
+	}
+	rctx, cancel := context.WithTimeout(ctx.Context(), PreflightTimeout)
+	defer cancel()
+	r := preflight.Check(rctx, c, p)
+	if r.Err != nil {
+		return r.Err
+	}
+	p.Warnings = append(p.Warnings, r.Warnings...)
+	// What the update does to each backend's upstream TLS, in plain words, derived from the
+	// live objects: a downgrade is a warning, anything else information.
+	changes, err := preflight.PostureChanges(rctx, c, p)
+	if err != nil {
+		p.Warnings = append(p.Warnings, fmt.Sprintf("preflight: the posture comparison with the cluster was skipped: %v", err))
+		return nil
+	}
+	for _, ch := range changes {
+		if ch.Downgrade() {
+			_ = ctx.Log.Warn(PostureChangePrefix+ch.String(), nil)
+		} else {
+			_ = ctx.Log.Info(PostureChangePrefix+ch.String(), nil)
+		}
+	}
+	return nil
+}
+
+// PostureChangePrefix starts every message that reports a backend's posture change.
+const PostureChangePrefix = "posture change: "
+
+// PreflightTimeout bounds the preflight reads; a cluster slower than that is skipped with a
+// warning.
+const PreflightTimeout = 30 * time.Second
 
 // apply registers the component and its children for a plan made by plan.Build: the wiring of
 // every planned fact (names, owners, dependencies, computed values), deciding none.

@@ -44,6 +44,7 @@ return await Deployment.RunAsync(() =>
         Gateway = stack.Gateway,
         Backends = stack.Backends!,
         Eks = stack.Eks,
+        Preflight = stack.Preflight,
     }, new ComponentResourceOptions
     {
         Providers = { k8s },
@@ -84,6 +85,7 @@ sealed class StackConfig
         Gateway = ConfigObject.FromConfig(config, "gateway", root, ArgsFrom.Gateway);
         Backends = ConfigObject.ListFromConfig(config, "backends", root, ArgsFrom.Backend);
         Eks = ConfigObject.FromConfig(config, "eks", root, ArgsFrom.Eks);
+        Preflight = ConfigObject.FromConfig(config, "preflight", root, ArgsFrom.Preflight);
         if (config.Get("eks") is { } eks)
         {
             using var doc = JsonDocument.Parse(eks);
@@ -100,6 +102,7 @@ sealed class StackConfig
     public Input<GatewayArgs>? Gateway { get; }
     public InputList<BackendArgs>? Backends { get; }
     public Input<EksArgs>? Eks { get; }
+    public Input<PreflightArgs>? Preflight { get; }
     public bool EksEnabled { get; }
 }
 
@@ -286,6 +289,12 @@ static class ArgsFrom
         Controller = o.Child("controller", LoadBalancerController),
         Gateway = o.Child("gateway", NlbGateway),
         Targets = o.Children("targets", NlbTarget)!,
+    });
+
+    public static PreflightArgs Preflight(ConfigObject o) => o.Done(new PreflightArgs
+    {
+        Kubeconfig = o.LocalPath("kubeconfig"),
+        Context = o.String("context"),
     });
 }
 

@@ -40,6 +40,7 @@ from upstream_tls import (
     NlbListenerArgs,
     NlbServiceArgs,
     NlbTargetArgs,
+    PreflightArgs,
     RouteArgs,
     ServicePortArgs,
     TargetGroupArgs,
@@ -258,6 +259,13 @@ def nlb_target_args(o: _Object) -> NlbTargetArgs:
     ))
 
 
+def preflight_args(o: _Object) -> PreflightArgs:
+    return o.done(PreflightArgs(
+        kubeconfig=o.take("kubeconfig"),
+        context=o.take("context"),
+    ))
+
+
 def eks_args(o: _Object) -> EksArgs:
     return o.done(EksArgs(
         enabled=o.take("enabled"),
@@ -303,6 +311,9 @@ def upstream_tls_program(project_dir: Optional[str] = None) -> None:
         eks.controller.chart_dir = _absolute(eks.controller.chart_dir, root)
         if eks.controller.crds:
             eks.controller.crds = [_absolute(c, root) for c in eks.controller.crds]
+    preflight = _object(cfg, "preflight", preflight_args)
+    if preflight is not None:
+        preflight.kubeconfig = _absolute(preflight.kubeconfig, root)
 
     # The Kubernetes provider: render mode writes YAML into render_dir; without it the provider
     # uses the ambient kubeconfig.
@@ -318,6 +329,7 @@ def upstream_tls_program(project_dir: Optional[str] = None) -> None:
             gateway=_object(cfg, "gateway", gateway_args),
             backends=backends or None,
             eks=eks,
+            preflight=preflight,
         ),
         opts=pulumi.ResourceOptions(providers={"kubernetes": k8s}),
     )

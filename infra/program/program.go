@@ -18,6 +18,7 @@ import (
 	"github.com/upstream-tls/upstream-tls/components/upstreamtls"
 	"github.com/upstream-tls/upstream-tls/internal/config"
 	"github.com/upstream-tls/upstream-tls/internal/plan"
+	"github.com/upstream-tls/upstream-tls/internal/spec"
 )
 
 // Options say where the program's files are.
@@ -87,6 +88,12 @@ func New(opts Options) pulumi.RunFunc {
 			}
 			providerArgs.Kubeconfig = pulumi.ToSecret(pulumi.String(string(kc))).(pulumi.StringOutput)
 		}
+		// The component reads the cluster it deploys to before registering anything
+		// (conflicting policies, CA ConfigMaps, foreign CRDs, the posture change), with the
+		// provider's kubeconfig, unless the stack names another one for those reads.
+		if st.RenderDir == "" && st.Args.Preflight == nil {
+			st.Args.Preflight = &spec.PreflightArgs{Kubeconfig: ambientKubeconfig(st.Kubeconfig)}
+		}
 		if st.NodelessCluster {
 			if err := ctx.RegisterResourceTransform(skipWorkloadAwait); err != nil {
 				return fmt.Errorf("upstream-tls:nodelessCluster: %w", err)
@@ -115,6 +122,22 @@ func New(opts Options) pulumi.RunFunc {
 		}
 		return nil
 	}
+}
+
+// ambientKubeconfig is the kubeconfig file the Kubernetes provider uses: the stack's kubeconfig
+// key, else the first file of $KUBECONFIG, else ~/.kube/config (as client-go loads it; the
+// provider's kubernetes:kubeconfig and kubernetes:context settings are not read here).
+func ambientKubeconfig(key string) string {
+	if key != "" {
+		return key
+	}
+	if env := os.Getenv("KUBECONFIG"); env != "" {
+		return filepath.SplitList(env)[0]
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".kube", "config")
+	}
+	return ""
 }
 
 // workloadTypes are the resource types whose readiness needs running pods.

@@ -43,10 +43,11 @@ const (
 	KeyEKS                   = "eks"
 	KeyKubeconfig            = "kubeconfig"
 	KeyNodelessCluster       = "nodelessCluster"
+	KeyPreflight             = "preflight"
 )
 
 // Keys lists every product key.
-var Keys = []string{KeyEnvironment, KeyRenderDir, KeyKubeconfig, KeyNodelessCluster, KeyAllowInsecureBackends, KeyEnvoyGateway, KeyGateway, KeyBackends, KeyEKS}
+var Keys = []string{KeyEnvironment, KeyRenderDir, KeyKubeconfig, KeyNodelessCluster, KeyAllowInsecureBackends, KeyEnvoyGateway, KeyGateway, KeyBackends, KeyEKS, KeyPreflight}
 
 // Stack is a decoded stack configuration.
 type Stack struct {
@@ -114,6 +115,7 @@ func Decode(lookup Lookup) (Stack, error) {
 		{KeyGateway, &s.Args.Gateway},
 		{KeyBackends, &s.Args.Backends},
 		{KeyEKS, &s.Args.EKS},
+		{KeyPreflight, &s.Args.Preflight},
 	} {
 		v, ok := lookup(k.key)
 		if !ok {
@@ -127,6 +129,9 @@ func Decode(lookup Lookup) (Stack, error) {
 			generic = v
 		}
 		decodeValue(&p, field.NewPath(k.key), generic, reflect.ValueOf(k.into).Elem())
+	}
+	if s.RenderDir != "" && s.Args.Preflight != nil && s.Args.Preflight.Kubeconfig != "" {
+		p.Add(field.NewPath(KeyPreflight, "kubeconfig"), "is set together with renderDir: a render deploys nothing, so there is no cluster to read", "remove upstream-tls:preflight from the render stack")
 	}
 	if err := p.Err(); err != nil {
 		return Stack{}, err
@@ -319,6 +324,9 @@ func (s *Stack) Absolutize(root string) {
 	}
 	abs(&s.RenderDir)
 	abs(&s.Kubeconfig)
+	if pf := s.Args.Preflight; pf != nil {
+		abs(&pf.Kubeconfig)
+	}
 	if eg := s.Args.EnvoyGateway; eg != nil {
 		abs(&eg.ChartDir)
 		abs(&eg.GatewayAPICRDs)

@@ -72,6 +72,22 @@ type Args struct {
 	// EKS is the AWS EKS path (AWS Load Balancer Controller NLB speaking TLS to the pods).
 	// Off unless eks.enabled is true.
 	EKS *EKSArgs `json:"eks,omitempty" pulumi:"eks,optional"`
+	// Preflight names the cluster the component reads before it registers anything, at preview
+	// as at update: a BackendTLSPolicy of another owner on a Service port one of ours targets,
+	// a CA ConfigMap without ca.crt, or Gateway API CRDs owned by another tool are refused there,
+	// naming the objects. Unset: no reads.
+	Preflight *PreflightArgs `json:"preflight,omitempty" pulumi:"preflight,optional"`
+}
+
+// PreflightArgs locates the cluster of the preflight reads. The reads need get and list on
+// BackendTLSPolicies and ConfigMaps in the backends' namespaces and get on the Gateway API
+// CRDs; a cluster that does not answer, or a read the identity may not make, is a warning.
+type PreflightArgs struct {
+	// Kubeconfig is the path of a kubeconfig file for the cluster the stack deploys to (the one
+	// the Kubernetes provider uses; a read-only identity suffices). Empty: no reads.
+	Kubeconfig string `json:"kubeconfig,omitempty" pulumi:"kubeconfig,optional"`
+	// Context is the kubeconfig context to use; empty: the file's current-context.
+	Context string `json:"context,omitempty" pulumi:"context,optional"`
 }
 
 // EnvoyGatewayArgs configures the Envoy Gateway install (Helm) and the GatewayClass.

@@ -6,12 +6,17 @@ package testutil
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/upstream-tls/upstream-tls/internal/cluster"
+	"github.com/upstream-tls/upstream-tls/internal/kube"
 )
 
 // RepoRoot returns the repository root (the directory of the main go.mod), searching upwards
@@ -119,4 +124,50 @@ func ClusterHost(root, dir string) (string, error) {
 		return "", fmt.Errorf("build cmd/cluster: %v\n%s", err, b)
 	}
 	return out, nil
+}
+
+// ScratchCluster is a fresh, ephemeral local cluster for one test binary.
+type ScratchCluster struct {
+	// Dir holds the cluster (its kubeconfig is cluster.Kubeconfig(Dir)).
+	Dir string
+	// State is what Start recorded: ports, PIDs, the server URL.
+	State *cluster.State
+	// Admin is a client with the cluster's admin identity.
+	Admin *kube.Client
+	tmp   string
+}
+
+// Stop stops the cluster's processes and removes its directory.
+func (s *ScratchCluster) Stop() {
+	_ = cluster.Stop(s.Dir)
+	_ = os.RemoveAll(s.tmp)
+}
+
+// StartScratchCluster builds what is missing (the cluster tools, this checkout's host) and
+// starts a new ephemeral cluster in a new directory under the system's temporary directory.
+// log receives the cluster's progress lines (nil: discarded).
+func StartScratchCluster(ctx context.Context, root string, log io.Writer) (*ScratchCluster, error) {
+	bin, err := Tools(root, "cluster")
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "upstream-tls-scratch")
+	if err != nil {
+		return nil, err
+	}
+	host, err := ClusterHost(root, dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	s := &ScratchCluster{Dir: filepath.Join(dir, "cluster"), tmp: dir}
+	if s.State, err = cluster.Start(ctx, cluster.Options{Dir: s.Dir, Bin: bin, Host: host, Ephemeral: true, Log: log}); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	if s.Admin, err = kube.FromKubeconfig(cluster.Kubeconfig(s.Dir), ""); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	return s, nil
 }

@@ -3,8 +3,10 @@
 // egctl, and derives from the translator's statuses and xDS what upstream TLS each backend
 // effectively gets. A backend whose effective TLS differs from what its mode declares or from
 // the plan's own derived posture, or whose SNI or statuses differ from the plan, is a MISMATCH.
-// It also validates rendered objects against CRD schemas with kubectl-validate. It takes the
-// paths of the tools it runs and never builds or installs them (scripts/tools.sh does).
+// It also validates rendered objects with the real API server (DryRun: a server-side dry run on
+// a scratch local cluster with the pinned CRDs), and reads what the controller reported on a
+// stack's own cluster (ObserveRoutes). It takes the paths of the tools it runs and never builds
+// or installs them (scripts/tools.sh does).
 package verify
 
 import (

@@ -133,6 +133,12 @@ namespace Pulumi.UpstreamTls
         [Input("gateway")]
         public Input<Inputs.GatewayArgs>? Gateway { get; set; }
 
+        /// <summary>
+        /// Preflight names the cluster the component reads before it registers anything, at preview as at update: a BackendTLSPolicy of another owner on a Service port one of ours targets, a CA ConfigMap without ca.crt, or Gateway API CRDs owned by another tool are refused there, naming the objects. Unset: no reads.
+        /// </summary>
+        [Input("preflight")]
+        public Input<Inputs.PreflightArgs>? Preflight { get; set; }
+
         public UpstreamTlsArgs()
         {
             AllowInsecureBackends = false;

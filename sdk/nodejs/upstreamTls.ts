@@ -74,6 +74,7 @@ export class UpstreamTls extends pulumi.ComponentResource {
             resourceInputs["environment"] = (args?.environment) ?? "dev";
             resourceInputs["envoyGateway"] = args ? pulumi.output(args.envoyGateway).apply(v => v === undefined ? undefined : inputs.envoyGatewayArgsProvideDefaults(v)) : undefined;
             resourceInputs["gateway"] = args ? pulumi.output(args.gateway).apply(v => v === undefined ? undefined : inputs.gatewayArgsProvideDefaults(v)) : undefined;
+            resourceInputs["preflight"] = args?.preflight;
             resourceInputs["backendApiEnabled"] = undefined /*out*/;
             resourceInputs["gatewayName"] = undefined /*out*/;
             resourceInputs["gatewayNamespace"] = undefined /*out*/;
@@ -124,4 +125,8 @@ export interface UpstreamTlsArgs {
      * Gateway is the Gateway the routes attach to.
      */
     gateway?: pulumi.Input<inputs.GatewayArgs | undefined>;
+    /**
+     * Preflight names the cluster the component reads before it registers anything, at preview as at update: a BackendTLSPolicy of another owner on a Service port one of ours targets, a CA ConfigMap without ca.crt, or Gateway API CRDs owned by another tool are refused there, naming the objects. Unset: no reads.
+     */
+    preflight?: pulumi.Input<inputs.PreflightArgs | undefined>;
 }

@@ -5,16 +5,18 @@ package cluster_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/upstream-tls/upstream-tls/internal/cluster"
+	"github.com/upstream-tls/upstream-tls/internal/kube"
 	"github.com/upstream-tls/upstream-tls/internal/testutil"
 )
 
@@ -72,20 +74,46 @@ func tail(s string, n int) string {
 	return s
 }
 
-func kubectl(t *testing.T, dir string, args ...string) (string, error) {
+// api is a client of the cluster in dir as its admin (the kubeconfig `make cluster` writes).
+func api(t *testing.T, dir string) *kube.Client {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(bin, "kubectl"), append([]string{"--kubeconfig", cluster.Kubeconfig(dir)}, args...)...)
-	out, err := cmd.CombinedOutput()
-	return string(out), err
+	c, err := kube.FromKubeconfig(cluster.Kubeconfig(dir), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
-func mustKubectl(t *testing.T, dir string, args ...string) string {
+// apply server-side applies manifest to the cluster in dir (dryRun: as a dry run).
+func apply(t *testing.T, dir, manifest string, dryRun bool) error {
 	t.Helper()
-	out, err := kubectl(t, dir, args...)
-	if err != nil {
-		t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
+	_, err := api(t, dir).Apply(context.Background(), []byte(manifest), kube.ApplyOptions{FieldManager: "cluster-test", DryRun: dryRun})
+	return err
+}
+
+func mustApply(t *testing.T, dir, manifest string) {
+	t.Helper()
+	if err := apply(t, dir, manifest, false); err != nil {
+		t.Fatal(err)
 	}
-	return out
+}
+
+func get(t *testing.T, dir, path string) error {
+	t.Helper()
+	return api(t, dir).Get(context.Background(), path, nil)
+}
+
+func namespaces(t *testing.T, dir string) []string {
+	t.Helper()
+	var l corev1.NamespaceList
+	if err := api(t, dir).Get(context.Background(), "/api/v1/namespaces", &l); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, n := range l.Items {
+		names = append(names, n.Name)
+	}
+	return names
 }
 
 // eventually retries f for up to a minute (controllers act asynchronously).
@@ -122,31 +150,32 @@ func TestLocalCluster(t *testing.T) {
 		}
 	})
 
-	var version struct {
-		ServerVersion struct{ GitVersion string } `json:"serverVersion"`
-		ClientVersion struct{ GitVersion string } `json:"clientVersion"`
-	}
-	if err := json.Unmarshal([]byte(mustKubectl(t, dir, "version", "-o", "json")), &version); err != nil {
+	var version struct{ GitVersion string }
+	if err := api(t, dir).Get(context.Background(), "/version", &version); err != nil {
 		t.Fatal(err)
 	}
-	if want := pins["KUBERNETES_VERSION"]; version.ServerVersion.GitVersion != want || version.ClientVersion.GitVersion != want {
-		t.Errorf("server %q, kubectl %q; want both %q (the pin, stamped at build)", version.ServerVersion.GitVersion, version.ClientVersion.GitVersion, want)
+	if want := pins["KUBERNETES_VERSION"]; version.GitVersion != want {
+		t.Errorf("server %q, want %q (the pin, stamped at build)", version.GitVersion, want)
 	}
 
 	// kube-controller-manager: a new namespace gets its default ServiceAccount.
-	mustKubectl(t, dir, "create", "namespace", "probe")
-	mustKubectl(t, dir, "create", "namespace", "kept")
-	mustKubectl(t, dir, "-n", "probe", "create", "configmap", "c", "--from-literal=k=v")
+	ctx := context.Background()
+	for _, ns := range []string{"probe", "kept"} {
+		if err := api(t, dir).EnsureNamespace(ctx, ns); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustApply(t, dir, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: probe}\ndata: {k: v}\n")
 	eventually(t, "default ServiceAccount in namespace probe (kube-controller-manager)", func() error {
-		_, err := kubectl(t, dir, "-n", "probe", "get", "serviceaccount", "default")
-		return err
+		return get(t, dir, "/api/v1/namespaces/probe/serviceaccounts/default")
 	})
 	// and a deleted namespace is really gone, with what it held.
-	mustKubectl(t, dir, "delete", "namespace", "probe", "--wait=false")
+	if err := api(t, dir).Delete(ctx, "v1", "Namespace", "", "probe"); err != nil {
+		t.Fatal(err)
+	}
 	eventually(t, "namespace probe deleted (namespace controller)", func() error {
-		out, err := kubectl(t, dir, "get", "namespace", "probe")
-		if err == nil || !strings.Contains(out, "NotFound") {
-			return fmt.Errorf("still there: %s", out)
+		if err := get(t, dir, "/api/v1/namespaces/probe"); !kube.IsNotFound(err) {
+			return fmt.Errorf("still there (%v)", err)
 		}
 		return nil
 	})
@@ -168,8 +197,8 @@ func TestLocalCluster(t *testing.T) {
 			}
 		}
 	}
-	if out := mustKubectl(t, other, "get", "namespaces", "-o", "name"); strings.Contains(out, "namespace/kept") {
-		t.Errorf("the second cluster sees the first one's namespace:\n%s", out)
+	if names := namespaces(t, other); slices.Contains(names, "kept") {
+		t.Errorf("the second cluster sees the first one's namespace: %v", names)
 	}
 
 	// Stop ends every process; a restart keeps data, PKI and (free) ports.
@@ -186,14 +215,16 @@ func TestLocalCluster(t *testing.T) {
 			}
 		}
 	}
-	if _, err := kubectl(t, dir, "get", "namespaces", "--request-timeout=2s"); err == nil {
+	if err := get(t, dir, "/api/v1/namespaces"); err == nil {
 		t.Error("the API server answers after stop")
 	}
 	restarted := start(t, dir)
 	if restarted.Server != st.Server {
 		t.Logf("API server moved from %s to %s (port taken meanwhile)", st.Server, restarted.Server)
 	}
-	mustKubectl(t, dir, "get", "namespace", "kept")
+	if err := get(t, dir, "/api/v1/namespaces/kept"); err != nil {
+		t.Errorf("namespace kept after a restart: %v", err)
+	}
 }
 
 // TestGatewayAPIOnTheRealAPIServer installs the pinned Gateway API CRDs (the offline inputs the
@@ -209,36 +240,35 @@ func TestGatewayAPIOnTheRealAPIServer(t *testing.T) {
 	dir := t.TempDir()
 	start(t, dir)
 	t.Cleanup(func() { _ = cluster.Stop(dir) })
-	mustKubectl(t, dir, "apply", "--server-side", "-f", crdDirs[0])
-	mustKubectl(t, dir, "wait", "--for=condition=Established", "--timeout=60s", "crd", "--all")
-	mustKubectl(t, dir, "create", "namespace", "apps")
-
-	manifest := func(name, body string) string {
-		p := filepath.Join(t.TempDir(), name+".yaml")
-		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
+	ctx := context.Background()
+	if err := api(t, dir).ApplyDirs(ctx, "cluster-test", crdDirs[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := api(t, dir).EnsureNamespace(ctx, "apps"); err != nil {
+		t.Fatal(err)
 	}
 	route := func(path string) string {
-		return manifest("route", `apiVersion: gateway.networking.k8s.io/v1
+		return `apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: {name: api, namespace: apps}
 spec:
   parentRefs: [{name: gw, namespace: gateway}]
   rules:
-  - matches: [{path: {type: PathPrefix, value: "`+path+`"}}]
+  - matches: [{path: {type: PathPrefix, value: "` + path + `"}}]
     backendRefs: [{name: api, port: 443}]
-`)
+`
 	}
-	if out, err := kubectl(t, dir, "apply", "--dry-run=server", "-f", route("/api/v1")); err != nil {
-		t.Errorf("a valid HTTPRoute is refused: %v\n%s", err, out)
+	if err := apply(t, dir, route("/api/v1"), true); err != nil {
+		t.Errorf("a valid HTTPRoute is refused: %v", err)
 	}
-	out, err := kubectl(t, dir, "apply", "--dry-run=server", "-f", route("/api//v1"))
-	if err == nil || !strings.Contains(out, "must not contain '//'") {
-		t.Errorf("an HTTPRoute path with '//' is not refused by the CRD's CEL rule: %v\n%s", err, out)
+	if err := apply(t, dir, route("/api//v1"), true); err == nil || !strings.Contains(err.Error(), "must not contain '//'") {
+		t.Errorf("an HTTPRoute path with '//' is not refused by the CRD's CEL rule: %v", err)
 	}
-	policy := manifest("policy", `apiVersion: gateway.networking.k8s.io/v1
+	// A dry run persists nothing.
+	if err := get(t, dir, "/apis/gateway.networking.k8s.io/v1/namespaces/apps/httproutes/api"); !kube.IsNotFound(err) {
+		t.Errorf("a dry-run HTTPRoute was persisted (%v)", err)
+	}
+	policy := `apiVersion: gateway.networking.k8s.io/v1
 kind: BackendTLSPolicy
 metadata: {name: api, namespace: apps}
 spec:
@@ -247,9 +277,8 @@ spec:
     hostname: api.apps.svc
     wellKnownCACertificates: System
     caCertificateRefs: [{group: "", kind: ConfigMap, name: api-ca}]
-`)
-	out, err = kubectl(t, dir, "apply", "--dry-run=server", "-f", policy)
-	if err == nil || !strings.Contains(out, "must not contain both CACertificateRefs and WellKnownCACertificates") {
-		t.Errorf("a BackendTLSPolicy with both a well-known CA and CA references is not refused: %v\n%s", err, out)
+`
+	if err := apply(t, dir, policy, true); err == nil || !strings.Contains(err.Error(), "must not contain both CACertificateRefs and WellKnownCACertificates") {
+		t.Errorf("a BackendTLSPolicy with both a well-known CA and CA references is not refused: %v", err)
 	}
 }

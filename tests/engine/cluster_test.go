@@ -5,14 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/upstream-tls/upstream-tls/internal/cluster"
+	"github.com/upstream-tls/upstream-tls/internal/kube"
 	"github.com/upstream-tls/upstream-tls/internal/pki"
 	"github.com/upstream-tls/upstream-tls/internal/testutil"
 )
@@ -50,9 +51,9 @@ func TestDevStackOnTheLocalCluster(t *testing.T) {
 			t.Errorf("stop the local cluster: %v", err)
 		}
 	})
-	kubectl := func(args ...string) (string, error) {
-		out, err := exec.Command(filepath.Join(bin, "kubectl"), append([]string{"--kubeconfig", cluster.Kubeconfig(cdir)}, args...)...).CombinedOutput()
-		return string(out), err
+	api, err := kube.FromKubeconfig(cluster.Kubeconfig(cdir), "")
+	if err != nil {
+		t.Fatal(err)
 	}
 
 	w := newWorkspaceFrom(t, "Pulumi.dev-render.yaml", "out/dev", func(cfg string) string {
@@ -96,17 +97,13 @@ func TestDevStackOnTheLocalCluster(t *testing.T) {
 	})
 
 	type cond struct{ Type, Status, Reason, Message string }
-	get := func(kind, ns, name string) (map[string]any, error) {
-		args := []string{"get", kind, name, "-o", "json"}
-		if ns != "" {
-			args = append(args, "-n", ns)
-		}
-		out, err := kubectl(args...)
+	get := func(apiVersion, kind, ns, name string) (map[string]any, error) {
+		r, err := api.Resource(context.Background(), apiVersion, kind)
 		if err != nil {
-			return nil, fmt.Errorf("%s", out)
+			return nil, err
 		}
 		var m map[string]any
-		return m, json.Unmarshal([]byte(out), &m)
+		return m, api.Get(context.Background(), r.Path(ns, name), &m)
 	}
 	conds := func(v any) []cond {
 		b, _ := json.Marshal(v)
@@ -153,14 +150,14 @@ func TestDevStackOnTheLocalCluster(t *testing.T) {
 		f    func() error
 	}{
 		{"GatewayClass envoy-gateway", func() error {
-			m, err := get("gatewayclass", "", "envoy-gateway")
+			m, err := get(gwv1, "GatewayClass", "", "envoy-gateway")
 			if err != nil {
 				return err
 			}
 			return want("GatewayClass envoy-gateway", conds(status(m)["conditions"]), "Accepted")
 		}},
 		{"Gateway gateway/upstream-tls", func() error {
-			m, err := get("gateway", "gateway", "upstream-tls")
+			m, err := get(gwv1, "Gateway", "gateway", "upstream-tls")
 			if err != nil {
 				return err
 			}
@@ -173,7 +170,7 @@ func TestDevStackOnTheLocalCluster(t *testing.T) {
 			what string
 			f    func() error
 		}{"HTTPRoute gateway/" + r, func() error {
-			m, err := get("httproute", "gateway", r)
+			m, err := get(gwv1, "HTTPRoute", "gateway", r)
 			if err != nil {
 				return err
 			}
@@ -186,7 +183,7 @@ func TestDevStackOnTheLocalCluster(t *testing.T) {
 			what string
 			f    func() error
 		}{"BackendTLSPolicy " + p.ns + "/" + p.name, func() error {
-			m, err := get("backendtlspolicy", p.ns, p.name)
+			m, err := get(gwv1, "BackendTLSPolicy", p.ns, p.name)
 			if err != nil {
 				return err
 			}
@@ -197,7 +194,7 @@ func TestDevStackOnTheLocalCluster(t *testing.T) {
 		what string
 		f    func() error
 	}{"Backend legacy/legacy-app", func() error {
-		m, err := get("backend.gateway.envoyproxy.io", "legacy", "legacy-app")
+		m, err := get("gateway.envoyproxy.io/v1alpha1", "Backend", "legacy", "legacy-app")
 		if err != nil {
 			return err
 		}
@@ -208,14 +205,128 @@ func TestDevStackOnTheLocalCluster(t *testing.T) {
 	}
 
 	w.expectNoChanges()
+
+	// Refused before anything changes, through the real engine. A BackendTLSPolicy of another
+	// owner on public-api's port (the preflight reads find it) and an invalid mode (the plan
+	// refuses it) each fail preview and up with the field and the fix, and leave every object
+	// of the stack as it was (uid, and generation or resourceVersion).
+	raw, err := os.ReadFile(w.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := string(raw)
+	before := snapshot(t, api)
+	foreign, _ := json.Marshal(map[string]any{"apiVersion": gwv1, "kind": "BackendTLSPolicy",
+		"metadata": map[string]any{"name": "other-team", "namespace": "apps"},
+		"spec": map[string]any{"targetRefs": []any{map[string]any{"group": "", "kind": "Service", "name": "public-api", "sectionName": "https"}},
+			"validation": map[string]any{"hostname": "public-api.dev.example.com", "wellKnownCACertificates": "System"}}})
+	if _, err := api.Apply(context.Background(), foreign, kube.ApplyOptions{FieldManager: "kubectl"}); err != nil {
+		t.Fatal(err)
+	}
+	refusedBefore := func(what string, wants ...string) {
+		t.Helper()
+		pres, perr := w.preview()
+		ures, uerr := w.up()
+		for stage, r := range map[string]struct {
+			out string
+			err error
+		}{"preview": {pres.StdOut + pres.StdErr, perr}, "up": {ures.StdOut + ures.StdErr, uerr}} {
+			if r.err == nil {
+				t.Errorf("%s: %s succeeded", what, stage)
+				continue
+			}
+			for _, want := range append(wants, "fix:") {
+				if !strings.Contains(r.out+r.err.Error(), want) {
+					t.Errorf("%s: %s's output lacks %q:\n%s\n%v", what, stage, want, r.out, r.err)
+				}
+			}
+		}
+	}
+	refusedBefore("a foreign BackendTLSPolicy on public-api", "backends[0].tls: BackendTLSPolicy apps/other-team (field manager kubectl) already targets Service apps/public-api port https", "apps/public-api-https")
+	if err := api.Delete(context.Background(), gwv1, "BackendTLSPolicy", "apps", "other-team"); err != nil {
+		t.Fatal(err)
+	}
+	w.writeConfig(strings.Replace(good, "        mode: insecure", "        mode: insecur", 1))
+	refusedBefore("an invalid mode", "backends[2].tls.mode")
+	w.writeConfig(good)
+	if after := snapshot(t, api); !reflect.DeepEqual(before, after) {
+		t.Errorf("refused updates changed the cluster:\nbefore %v\nafter  %v", before, after)
+	}
+
+	// Mode changes are followed by the controller: internal-api from ca to insecure (its
+	// BackendTLSPolicy gone, an Envoy Gateway Backend accepted), then to system (the Backend
+	// gone, a policy with the system CAs accepted), every route accepted each time.
+	caBlock := "        mode: ca\n        ca:\n          generate: true\n"
+	if !strings.Contains(good, caBlock) {
+		t.Fatalf("the dev config no longer has the shape this test edits:\n%s", good)
+	}
+	for _, step := range []struct {
+		mode, block string
+		gone, kept  [3]string // apiVersion, kind, name in namespace apps
+	}{
+		{"insecure", "        mode: insecure\n", [3]string{gwv1, "BackendTLSPolicy", "internal-api-https"}, [3]string{"gateway.envoyproxy.io/v1alpha1", "Backend", "internal-api"}},
+		{"system", "        mode: system\n        hostname: internal-api.dev.example.com\n", [3]string{"gateway.envoyproxy.io/v1alpha1", "Backend", "internal-api"}, [3]string{gwv1, "BackendTLSPolicy", "internal-api-https"}},
+	} {
+		cfg := strings.Replace(good, caBlock, step.block, 1)
+		if step.mode == "system" { // a publicly trusted certificate from a Secret, as public-api
+			cfg = strings.Replace(cfg, "    - name: internal-api\n      namespace: apps\n", "    - name: internal-api\n      namespace: apps\n      deploy:\n        certificateSecret: internal-api-public-tls\n", 1)
+		}
+		// The pull request's view: a preview, as the read-only identity of
+		// examples/ci/preview-rbac.yaml for the first change, says the posture change in plain
+		// words.
+		says := map[string]string{
+			"insecure": "posture change: internal-api: verified yes → NO (upstream TLS ca → insecure, via Backend/apps/internal-api)",
+			"system":   "posture change: internal-api: verified NO → yes (upstream TLS insecure → system, via BackendTLSPolicy/apps/internal-api-https)",
+		}[step.mode]
+		previewCfg := cfg
+		if step.mode == "insecure" {
+			previewCfg = strings.Replace(cfg, "upstream-tls:kubeconfig: "+cluster.Kubeconfig(cdir), "upstream-tls:kubeconfig: "+readOnlyKubeconfig(t, api, cdir), 1)
+		}
+		w.writeConfig(previewCfg)
+		if pres, err := w.preview(); err != nil {
+			t.Errorf("mode %s: preview failed: %v\n%s", step.mode, err, pres.StdOut+pres.StdErr)
+		} else if !strings.Contains(pres.StdOut, says) {
+			t.Errorf("mode %s: the preview does not say %q:\n%s", step.mode, says, pres.StdOut)
+		}
+		w.writeConfig(cfg)
+		res, err := w.up()
+		if err != nil {
+			t.Fatalf("up with internal-api in mode %s: %v\n%s", step.mode, err, res.StdOut+res.StdErr)
+		}
+		if _, err := get(step.gone[0], step.gone[1], "apps", step.gone[2]); !kube.IsNotFound(err) {
+			t.Errorf("mode %s: %s apps/%s is still there (%v)", step.mode, step.gone[1], step.gone[2], err)
+		}
+		eventuallyFor(t, time.Minute, fmt.Sprintf("mode %s: %s apps/%s accepted", step.mode, step.kept[1], step.kept[2]), func() error {
+			m, err := get(step.kept[0], step.kept[1], "apps", step.kept[2])
+			if err != nil {
+				return err
+			}
+			if step.kept[1] == "Backend" {
+				return want("Backend apps/internal-api", conds(status(m)["conditions"]), "Accepted")
+			}
+			v, _ := m["spec"].(map[string]any)["validation"].(map[string]any)
+			if v["wellKnownCACertificates"] != "System" {
+				return fmt.Errorf("policy validation %v, want the system CAs", v)
+			}
+			return forGateway("BackendTLSPolicy apps/internal-api-https", status(m)["ancestors"], "Accepted", "ResolvedRefs")
+		})
+		observed, _ := res.Outputs["observedPosture"].Value.(string)
+		if n := strings.Count(observed, " accepted "); n != 3 {
+			t.Errorf("mode %s: %d of 3 routes observed accepted:\n%s", step.mode, n, observed)
+		}
+	}
+	w.writeConfig(good)
+	if res, err := w.up(); err != nil {
+		t.Fatalf("up back to the dev config: %v\n%s", err, res.StdOut+res.StdErr)
+	}
+
 	goneAfterDestroy := func() {
 		t.Helper()
 		w.destroyLeavesNothing()
 		for _, ns := range []string{"gateway", "apps", "legacy", "envoy-gateway-system"} {
 			eventuallyFor(t, 2*time.Minute, "namespace "+ns+" deleted after destroy", func() error {
-				out, err := kubectl("get", "namespace", ns)
-				if err == nil || !strings.Contains(out, "NotFound") {
-					return fmt.Errorf("still there: %s", strings.TrimSpace(out))
+				if _, err := get("v1", "Namespace", "", ns); !kube.IsNotFound(err) {
+					return fmt.Errorf("still there (%v)", err)
 				}
 				return nil
 			})
@@ -225,16 +336,13 @@ func TestDevStackOnTheLocalCluster(t *testing.T) {
 
 	// A CA the controller rejects makes `pulumi up` fail on the backend's route, naming the
 	// route and the controller's reason: internal-api verifies against the ConfigMap broken-ca,
-	// which does not exist. Once it holds a real CA, the next up retries the route and succeeds.
-	raw, err := os.ReadFile(w.config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	broken := strings.Replace(string(raw), "        ca:\n          generate: true", "        ca:\n          configMap: broken-ca", 1)
+	// which does not exist (the preflight reads only warn: another resource may create it).
+	// Once it holds a real CA, the next up retries the route and succeeds.
+	broken := strings.Replace(good, "        ca:\n          generate: true", "        ca:\n          configMap: broken-ca", 1)
 	broken = strings.Replace(broken, "    - name: internal-api\n      namespace: apps\n", "    - name: internal-api\n      namespace: apps\n      deploy:\n        certificateSecret: internal-api-issued-by-broken-ca\n", 1)
 	broken = strings.Replace(broken, "    gatewayAPICRDs:", "    verdictTimeoutSeconds: 20\n    gatewayAPICRDs:", 1)
 	if !strings.Contains(broken, "configMap: broken-ca") || !strings.Contains(broken, "verdictTimeoutSeconds: 20") || !strings.Contains(broken, "internal-api-issued-by-broken-ca") {
-		t.Fatalf("the dev config no longer has the shape this test edits:\n%s", raw)
+		t.Fatalf("the dev config no longer has the shape this test edits:\n%s", good)
 	}
 	w.writeConfig(broken)
 	refused := func(stage string) {
@@ -244,7 +352,7 @@ func TestDevStackOnTheLocalCluster(t *testing.T) {
 			t.Fatalf("%s: pulumi up succeeded", stage)
 		}
 		out := res.StdOut + res.StdErr + err.Error()
-		m, gerr := get("httproute", "gateway", "internal-api")
+		m, gerr := get(gwv1, "HTTPRoute", "gateway", "internal-api")
 		if gerr != nil {
 			t.Fatalf("%s: %v", stage, gerr)
 		}
@@ -265,12 +373,6 @@ func TestDevStackOnTheLocalCluster(t *testing.T) {
 		t.Logf("%s: up refused with the controller's reason %s", stage, reason)
 	}
 	refused("CA ConfigMap missing")
-	mustKubectl := func(args ...string) {
-		t.Helper()
-		if out, err := kubectl(args...); err != nil {
-			t.Fatalf("kubectl %v: %v\n%s", args, err, out)
-		}
-	}
 	// (A ConfigMap without ca.crt is not a stage here: Envoy Gateway v1.9.1 reads a single key
 	// of any name as the CA, and with several keys it logs "failed to process
 	// CACertificateRef" yet went on reporting the policy and the route accepted in this
@@ -279,12 +381,109 @@ func TestDevStackOnTheLocalCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustKubectl("-n", "apps", "create", "configmap", "broken-ca", "--from-literal=ca.crt="+ca.CACertPEM)
+	cm, _ := json.Marshal(map[string]any{"apiVersion": "v1", "kind": "ConfigMap",
+		"metadata": map[string]any{"name": "broken-ca", "namespace": "apps"}, "data": map[string]any{"ca.crt": ca.CACertPEM}})
+	if _, err := api.Apply(context.Background(), cm, kube.ApplyOptions{FieldManager: "engine-test"}); err != nil {
+		t.Fatal(err)
+	}
 	if res, err := w.up(); err != nil {
 		t.Fatalf("pulumi up with a valid CA in broken-ca failed: %v\n%s", err, res.StdOut+res.StdErr)
 	}
 	goneAfterDestroy()
 }
+
+// snapshot is the identity and version of every object in the stack's namespaces of the kinds
+// the stack creates: uid and generation (spec changes), or resourceVersion for kinds without a
+// generation. Status writes by the controller do not change it.
+func snapshot(t *testing.T, api *kube.Client) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, k := range [][2]string{{"v1", "ConfigMap"}, {"v1", "Secret"}, {"v1", "Service"}, {"apps/v1", "Deployment"},
+		{gwv1, "HTTPRoute"}, {gwv1, "BackendTLSPolicy"}, {gwv1, "Gateway"}, {"gateway.networking.k8s.io/v1beta1", "ReferenceGrant"},
+		{"gateway.envoyproxy.io/v1alpha1", "Backend"}} {
+		r, err := api.Resource(context.Background(), k[0], k[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ns := range []string{"gateway", "apps", "legacy", "envoy-gateway-system"} {
+			var l struct {
+				Items []struct {
+					Metadata struct {
+						Name, UID, ResourceVersion string
+						Generation                 int64
+					} `json:"metadata"`
+				} `json:"items"`
+			}
+			if err := api.Get(context.Background(), r.Path(ns, ""), &l); err != nil {
+				t.Fatal(err)
+			}
+			for _, it := range l.Items {
+				m := it.Metadata
+				v := fmt.Sprintf("%s gen %d", m.UID, m.Generation)
+				if m.Generation == 0 {
+					v = m.UID + " rv " + m.ResourceVersion
+				}
+				if k[1] == "ConfigMap" && m.Name == "kube-root-ca.crt" {
+					continue
+				}
+				out[k[1]+" "+ns+"/"+m.Name] = v
+			}
+		}
+	}
+	return out
+}
+
+// readOnlyKubeconfig applies examples/ci/preview-rbac.yaml to the cluster in cdir, asks a
+// token for its ServiceAccount (TokenRequest), checks that the identity cannot write, and
+// returns the path of a kubeconfig for it (the admin kubeconfig's cluster, so the Kubernetes
+// provider sees the same cluster).
+func readOnlyKubeconfig(t *testing.T, admin *kube.Client, cdir string) string {
+	t.Helper()
+	ctx := context.Background()
+	raw, err := os.ReadFile(filepath.Join(repoRoot(), "examples", "ci", "preview-rbac.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, doc := range kube.SplitDocuments(raw) {
+		if _, err := admin.Apply(ctx, doc, kube.ApplyOptions{FieldManager: "engine-test"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	req, _ := json.Marshal(map[string]any{"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": map[string]any{"expirationSeconds": 3600}})
+	var tr struct {
+		Status struct{ Token string } `json:"status"`
+	}
+	if err := admin.Do(ctx, "POST", "/api/v1/namespaces/upstream-tls-ci/serviceaccounts/upstream-tls-preview/token", "application/json", req, &tr); err != nil || tr.Status.Token == "" {
+		t.Fatalf("token for upstream-tls-preview: %v", err)
+	}
+	adminCfg, err := os.ReadFile(cluster.Kubeconfig(cdir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.Index(string(adminCfg), "users:\n")
+	j := strings.Index(string(adminCfg), "contexts:\n")
+	if i < 0 || j < i {
+		t.Fatalf("unexpected admin kubeconfig layout:\n%s", adminCfg)
+	}
+	user := regexp.MustCompile(`(?m)^- name: (\S+)$`).FindStringSubmatch(string(adminCfg[i:j]))
+	ro := string(adminCfg[:i]) + "users:\n- name: " + user[1] + "\n  user:\n    token: " + tr.Status.Token + "\n" + string(adminCfg[j:])
+	path := filepath.Join(t.TempDir(), "preview-kubeconfig")
+	if err := os.WriteFile(path, []byte(ro), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := kube.FromKubeconfig(path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm, _ := json.Marshal(map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "written-by-preview", "namespace": "apps"}})
+	if _, err := c.Apply(ctx, cm, kube.ApplyOptions{FieldManager: "preview"}); !kube.IsForbidden(err) {
+		t.Fatalf("the preview identity can write (or failed otherwise): %v", err)
+	}
+	return path
+}
+
+// gwv1 is the Gateway API version the plan's objects use.
+const gwv1 = "gateway.networking.k8s.io/v1"
 
 func eventuallyFor(t *testing.T, d time.Duration, what string, f func() error) {
 	t.Helper()

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"sigs.k8s.io/yaml"
 
+	"github.com/upstream-tls/upstream-tls/components/upstreamtls"
 	"github.com/upstream-tls/upstream-tls/internal/config"
 	"github.com/upstream-tls/upstream-tls/internal/testutil"
 )
@@ -237,5 +238,72 @@ func TestNodelessClusterRefusedInProduction(t *testing.T) {
 	_, out, err := render(t, cfg)
 	if err == nil || !strings.Contains(out, "nodelessCluster") || !strings.Contains(out, "fix:") {
 		t.Errorf("nodelessCluster in production is not refused with a fix (err %v):\n%s", err, out)
+	}
+}
+
+// TestPreflightRefusedWithRenderDir: preflight reads name a cluster, which a render has not;
+// the two keys together are refused naming the key and the fix.
+func TestPreflightRefusedWithRenderDir(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(repoRoot(), "Pulumi.dev-render.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(t.TempDir(), "Pulumi.both.yaml")
+	both := strings.Replace(string(raw), "config:\n", "config:\n  upstream-tls:preflight:\n    kubeconfig: .state/cluster/kubeconfig\n", 1)
+	if both == string(raw) {
+		t.Fatal("the render stack has no config: section to edit")
+	}
+	if err := os.WriteFile(cfg, []byte(both), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, out, err := render(t, cfg)
+	if err == nil || !strings.Contains(out, "preflight.kubeconfig: is set together with renderDir") || !strings.Contains(out, "fix:") {
+		t.Errorf("preflight with renderDir is not refused with a fix (err %v):\n%s", err, out)
+	}
+}
+
+// TestPreviewWorkflowExample: the example CI workflow (examples/ci/preview.yml) is valid YAML
+// with a pull_request trigger, runs `pulumi preview --diff` with the read-only kubeconfig, and
+// looks for the component's posture-change messages by the prefix the component writes.
+func TestPreviewWorkflowExample(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(repoRoot(), "examples", "ci", "preview.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wf struct {
+		On   map[string]any `json:"on"`
+		True map[string]any `json:"true"` // YAML 1.1 readers (this one) take the key on as true
+		Jobs map[string]struct {
+			Steps []struct {
+				Name string `json:"name"`
+				Run  string `json:"run"`
+			} `json:"steps"`
+		} `json:"jobs"`
+	}
+	if err := yaml.Unmarshal(raw, &wf); err != nil {
+		t.Fatalf("preview.yml: %v", err)
+	}
+	_, on := wf.On["pull_request"]
+	_, onTrue := wf.True["pull_request"]
+	if !on && !onTrue {
+		t.Errorf("preview.yml is not triggered by pull requests: %v %v", wf.On, wf.True)
+	}
+	var runs strings.Builder
+	for _, j := range wf.Jobs {
+		for _, s := range j.Steps {
+			runs.WriteString(s.Run + "\n")
+		}
+	}
+	for _, want := range []string{"pulumi preview --stack", "--diff", "KUBECONFIG=", "grep -q '" + strings.TrimSpace(upstreamtls.PostureChangePrefix) + "'"} {
+		if !strings.Contains(runs.String(), want) {
+			t.Errorf("preview.yml's steps lack %q", want)
+		}
+	}
+	rbac, err := os.ReadFile(filepath.Join(repoRoot(), "examples", "ci", "preview-rbac.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(rbac), `"create"`) || strings.Contains(string(rbac), `"patch"`) || strings.Contains(string(rbac), `"*"`) {
+		t.Errorf("preview-rbac.yaml grants more than reads")
 	}
 }

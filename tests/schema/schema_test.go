@@ -1,7 +1,8 @@
 // Package schema_test validates every rendered object against the pinned CRDs (Gateway API
-// v1.6.3 standard channel, Envoy Gateway v1.9.1, AWS Load Balancer Controller v3.5.0), CEL rules (x-kubernetes-validations) included,
-// and against the Kubernetes core schemas, with the real kubectl-validate built by
-// scripts/tools.sh.
+// v1.6.3 standard channel, Envoy Gateway v1.9.1, AWS Load Balancer Controller v3.5.0), CEL rules
+// (x-kubernetes-validations) and admission policies included, and against the Kubernetes core
+// schemas, with the real kube-apiserver: a scratch local cluster (scripts/tools.sh cluster)
+// with the pinned CRDs installed answers a server-side dry run of every object.
 package schema_test
 
 import (
@@ -10,11 +11,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	egv1a1 "github.com/envoyproxy/gateway/api/v1alpha1"
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/upstream-tls/upstream-tls/internal/config"
+	"github.com/upstream-tls/upstream-tls/internal/kube"
 	"github.com/upstream-tls/upstream-tls/internal/lbc"
 	"github.com/upstream-tls/upstream-tls/internal/plan"
 	"github.com/upstream-tls/upstream-tls/internal/plan/core"
@@ -23,10 +26,7 @@ import (
 	"github.com/upstream-tls/upstream-tls/internal/verify"
 )
 
-var (
-	validator string   // kubectl-validate binary
-	crdDirs   []string // pinned CRDs
-)
+var api *kube.Client // the scratch cluster, with the pinned CRDs installed
 
 func repoRoot() string { return testutil.MustRepoRoot() }
 
@@ -35,22 +35,30 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
-	bin, err := testutil.Tools(repoRoot(), "kubectl-validate")
+	crdDirs, err := testutil.OfflineInputs(repoRoot(), filepath.Join(dir, "offline"))
 	if err != nil {
 		panic(err)
 	}
-	validator = filepath.Join(bin, "kubectl-validate")
-	if crdDirs, err = testutil.OfflineInputs(repoRoot(), filepath.Join(dir, "offline")); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	sc, err := testutil.StartScratchCluster(ctx, repoRoot(), os.Stderr)
+	if err != nil {
 		panic(err)
 	}
+	if err := verify.PrepareSchemaCluster(ctx, sc.Admin, crdDirs); err != nil {
+		sc.Stop()
+		panic(err)
+	}
+	cancel()
+	api = sc.Admin
 	code := m.Run()
+	sc.Stop()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
 
 func validate(t *testing.T, objs []core.Object) (string, error) {
 	t.Helper()
-	return verify.ValidateSchema(context.Background(), validator, crdDirs, objs)
+	return verify.DryRun(context.Background(), api, objs)
 }
 
 // goldenPlans plans every golden input that is valid, and every committed stack.
@@ -85,13 +93,13 @@ func TestEveryRenderedObjectIsValid(t *testing.T) {
 	for name, p := range goldenPlans(t) {
 		t.Run(name, func(t *testing.T) {
 			if out, err := validate(t, p.AllObjects()); err != nil {
-				t.Errorf("kubectl-validate rejected the plan: %v\n%s", err, out)
+				t.Errorf("the API server refused the plan: %v\n%s", err, out)
 			}
 		})
 	}
 }
 
-// TestViolationsAreCaught: the validator really enforces the CEL rules that guard upstream TLS,
+// TestViolationsAreCaught: the API server really enforces the CEL rules that guard upstream TLS,
 // and the LBC CRDs' schemas the EKS path relies on.
 func TestViolationsAreCaught(t *testing.T) {
 	system := gwapiv1.WellKnownCACertificatesSystem
@@ -178,7 +186,7 @@ func TestViolationsAreCaught(t *testing.T) {
 			}
 			out, err := validate(t, p.AllObjects())
 			if err == nil {
-				t.Fatalf("kubectl-validate accepted the broken object:\n%s", out)
+				t.Fatalf("the API server accepted the broken object:\n%s", out)
 			}
 			if !strings.Contains(out, tc.want) {
 				t.Errorf("validator output lacks %q:\n%s", tc.want, out)

@@ -25,9 +25,10 @@ import (
 )
 
 // egctl is the egctl-verify binary (upstream egctl whose `x translate` honours
-// verify.BackendDisabledEnv); upstreamEgctl is the pinned upstream egctl; validator is
-// kubectl-validate; all built by scripts/tools.sh.
-var egctl, upstreamEgctl, validator string
+// verify.BackendDisabledEnv); upstreamEgctl is the pinned upstream egctl; clusterBin holds
+// the local cluster's tools (the schema tier of cmd/verify runs a scratch cluster); all built
+// by scripts/tools.sh. host is this checkout's cluster command.
+var egctl, upstreamEgctl, clusterBin, host string
 
 // crdDirs are the pinned CRDs (scripts/offline-inputs.sh).
 var crdDirs []string
@@ -35,13 +36,19 @@ var crdDirs []string
 func repoRoot() string { return testutil.MustRepoRoot() }
 
 func TestMain(m *testing.M) {
-	bin, err := testutil.Tools(repoRoot(), "egctl", "egctl-verify", "kubectl-validate")
+	bin, err := testutil.Tools(repoRoot(), "egctl", "egctl-verify")
 	if err != nil {
 		panic(err)
 	}
-	egctl, upstreamEgctl, validator = filepath.Join(bin, "egctl-verify"), filepath.Join(bin, "egctl"), filepath.Join(bin, "kubectl-validate")
+	egctl, upstreamEgctl = filepath.Join(bin, "egctl-verify"), filepath.Join(bin, "egctl")
+	if clusterBin, err = testutil.Tools(repoRoot(), "cluster"); err != nil {
+		panic(err)
+	}
 	dir, err := os.MkdirTemp("", "verify-crds")
 	if err != nil {
+		panic(err)
+	}
+	if host, err = testutil.ClusterHost(repoRoot(), dir); err != nil {
 		panic(err)
 	}
 	if crdDirs, err = testutil.OfflineInputs(repoRoot(), filepath.Join(dir, "offline")); err != nil {
@@ -132,7 +139,7 @@ func uncompute(p *plan.Plan, name, kind string) {
 
 // TestDevCLI runs `go run ./cmd/verify -stack dev` (what `make verify` runs): three OK lines.
 func TestDevCLI(t *testing.T) {
-	cmd := exec.Command("go", "run", "./cmd/verify", "-stack", "dev", "-egctl", egctl, "-validator", validator, "-crds", strings.Join(crdDirs, ","))
+	cmd := exec.Command("go", "run", "./cmd/verify", "-stack", "dev", "-egctl", egctl, "-cluster-bin", clusterBin, "-host", host, "-crds", strings.Join(crdDirs, ","))
 	cmd.Dir = repoRoot()
 	out, err := cmd.CombinedOutput()
 	t.Logf("%s", out)

@@ -3582,6 +3582,165 @@ func (o NlbTargetArrayOutput) Index(i pulumi.IntInput) NlbTargetOutput {
 	}).(NlbTargetOutput)
 }
 
+// PreflightArgs locates the cluster of the preflight reads. The reads need get and list on BackendTLSPolicies and ConfigMaps in the backends' namespaces and get on the Gateway API CRDs; a cluster that does not answer, or a read the identity may not make, is a warning.
+type Preflight struct {
+	// Context is the kubeconfig context to use; empty: the file's current-context.
+	Context *string `pulumi:"context"`
+	// Kubeconfig is the path of a kubeconfig file for the cluster the stack deploys to (the one the Kubernetes provider uses; a read-only identity suffices). Empty: no reads.
+	Kubeconfig *string `pulumi:"kubeconfig"`
+}
+
+// PreflightInput is an input type that accepts PreflightArgs and PreflightOutput values.
+// You can construct a concrete instance of `PreflightInput` via:
+//
+//	PreflightArgs{...}
+type PreflightInput interface {
+	pulumi.Input
+
+	ToPreflightOutput() PreflightOutput
+	ToPreflightOutputWithContext(context.Context) PreflightOutput
+}
+
+// PreflightArgs locates the cluster of the preflight reads. The reads need get and list on BackendTLSPolicies and ConfigMaps in the backends' namespaces and get on the Gateway API CRDs; a cluster that does not answer, or a read the identity may not make, is a warning.
+type PreflightArgs struct {
+	// Context is the kubeconfig context to use; empty: the file's current-context.
+	Context pulumi.StringPtrInput `pulumi:"context"`
+	// Kubeconfig is the path of a kubeconfig file for the cluster the stack deploys to (the one the Kubernetes provider uses; a read-only identity suffices). Empty: no reads.
+	Kubeconfig pulumi.StringPtrInput `pulumi:"kubeconfig"`
+}
+
+func (PreflightArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*Preflight)(nil)).Elem()
+}
+
+func (i PreflightArgs) ToPreflightOutput() PreflightOutput {
+	return i.ToPreflightOutputWithContext(context.Background())
+}
+
+func (i PreflightArgs) ToPreflightOutputWithContext(ctx context.Context) PreflightOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(PreflightOutput)
+}
+
+func (i PreflightArgs) ToPreflightPtrOutput() PreflightPtrOutput {
+	return i.ToPreflightPtrOutputWithContext(context.Background())
+}
+
+func (i PreflightArgs) ToPreflightPtrOutputWithContext(ctx context.Context) PreflightPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(PreflightOutput).ToPreflightPtrOutputWithContext(ctx)
+}
+
+// PreflightPtrInput is an input type that accepts PreflightArgs, PreflightPtr and PreflightPtrOutput values.
+// You can construct a concrete instance of `PreflightPtrInput` via:
+//
+//	        PreflightArgs{...}
+//
+//	or:
+//
+//	        nil
+type PreflightPtrInput interface {
+	pulumi.Input
+
+	ToPreflightPtrOutput() PreflightPtrOutput
+	ToPreflightPtrOutputWithContext(context.Context) PreflightPtrOutput
+}
+
+type preflightPtrType PreflightArgs
+
+func PreflightPtr(v *PreflightArgs) PreflightPtrInput {
+	return (*preflightPtrType)(v)
+}
+
+func (*preflightPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**Preflight)(nil)).Elem()
+}
+
+func (i *preflightPtrType) ToPreflightPtrOutput() PreflightPtrOutput {
+	return i.ToPreflightPtrOutputWithContext(context.Background())
+}
+
+func (i *preflightPtrType) ToPreflightPtrOutputWithContext(ctx context.Context) PreflightPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(PreflightPtrOutput)
+}
+
+// PreflightArgs locates the cluster of the preflight reads. The reads need get and list on BackendTLSPolicies and ConfigMaps in the backends' namespaces and get on the Gateway API CRDs; a cluster that does not answer, or a read the identity may not make, is a warning.
+type PreflightOutput struct{ *pulumi.OutputState }
+
+func (PreflightOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*Preflight)(nil)).Elem()
+}
+
+func (o PreflightOutput) ToPreflightOutput() PreflightOutput {
+	return o
+}
+
+func (o PreflightOutput) ToPreflightOutputWithContext(ctx context.Context) PreflightOutput {
+	return o
+}
+
+func (o PreflightOutput) ToPreflightPtrOutput() PreflightPtrOutput {
+	return o.ToPreflightPtrOutputWithContext(context.Background())
+}
+
+func (o PreflightOutput) ToPreflightPtrOutputWithContext(ctx context.Context) PreflightPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v Preflight) *Preflight {
+		return &v
+	}).(PreflightPtrOutput)
+}
+
+// Context is the kubeconfig context to use; empty: the file's current-context.
+func (o PreflightOutput) Context() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v Preflight) *string { return v.Context }).(pulumi.StringPtrOutput)
+}
+
+// Kubeconfig is the path of a kubeconfig file for the cluster the stack deploys to (the one the Kubernetes provider uses; a read-only identity suffices). Empty: no reads.
+func (o PreflightOutput) Kubeconfig() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v Preflight) *string { return v.Kubeconfig }).(pulumi.StringPtrOutput)
+}
+
+type PreflightPtrOutput struct{ *pulumi.OutputState }
+
+func (PreflightPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**Preflight)(nil)).Elem()
+}
+
+func (o PreflightPtrOutput) ToPreflightPtrOutput() PreflightPtrOutput {
+	return o
+}
+
+func (o PreflightPtrOutput) ToPreflightPtrOutputWithContext(ctx context.Context) PreflightPtrOutput {
+	return o
+}
+
+func (o PreflightPtrOutput) Elem() PreflightOutput {
+	return o.ApplyT(func(v *Preflight) Preflight {
+		if v != nil {
+			return *v
+		}
+		var ret Preflight
+		return ret
+	}).(PreflightOutput)
+}
+
+// Context is the kubeconfig context to use; empty: the file's current-context.
+func (o PreflightPtrOutput) Context() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Preflight) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Context
+	}).(pulumi.StringPtrOutput)
+}
+
+// Kubeconfig is the path of a kubeconfig file for the cluster the stack deploys to (the one the Kubernetes provider uses; a read-only identity suffices). Empty: no reads.
+func (o PreflightPtrOutput) Kubeconfig() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Preflight) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Kubeconfig
+	}).(pulumi.StringPtrOutput)
+}
+
 // RouteArgs describes the route from the Gateway to the backend.
 type Route struct {
 	// Hostnames the route matches, each covered by the listener's hostname. At most 16. Optional.
@@ -4253,6 +4412,8 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*NlbServicePtrInput)(nil)).Elem(), NlbServiceArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*NlbTargetInput)(nil)).Elem(), NlbTargetArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*NlbTargetArrayInput)(nil)).Elem(), NlbTargetArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*PreflightInput)(nil)).Elem(), PreflightArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*PreflightPtrInput)(nil)).Elem(), PreflightArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*RouteInput)(nil)).Elem(), RouteArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*RoutePtrInput)(nil)).Elem(), RouteArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*ServicePortInput)(nil)).Elem(), ServicePortArgs{})
@@ -4290,6 +4451,8 @@ func init() {
 	pulumi.RegisterOutputType(NlbServicePtrOutput{})
 	pulumi.RegisterOutputType(NlbTargetOutput{})
 	pulumi.RegisterOutputType(NlbTargetArrayOutput{})
+	pulumi.RegisterOutputType(PreflightOutput{})
+	pulumi.RegisterOutputType(PreflightPtrOutput{})
 	pulumi.RegisterOutputType(RouteOutput{})
 	pulumi.RegisterOutputType(RoutePtrOutput{})
 	pulumi.RegisterOutputType(ServicePortOutput{})

@@ -79,6 +79,8 @@ type upstreamTlsArgs struct {
 	EnvoyGateway *EnvoyGateway `pulumi:"envoyGateway"`
 	// Gateway is the Gateway the routes attach to.
 	Gateway *Gateway `pulumi:"gateway"`
+	// Preflight names the cluster the component reads before it registers anything, at preview as at update: a BackendTLSPolicy of another owner on a Service port one of ours targets, a CA ConfigMap without ca.crt, or Gateway API CRDs owned by another tool are refused there, naming the objects. Unset: no reads.
+	Preflight *Preflight `pulumi:"preflight"`
 }
 
 // The set of arguments for constructing a UpstreamTls resource.
@@ -95,6 +97,8 @@ type UpstreamTlsArgs struct {
 	EnvoyGateway EnvoyGatewayPtrInput
 	// Gateway is the Gateway the routes attach to.
 	Gateway GatewayPtrInput
+	// Preflight names the cluster the component reads before it registers anything, at preview as at update: a BackendTLSPolicy of another owner on a Service port one of ours targets, a CA ConfigMap without ca.crt, or Gateway API CRDs owned by another tool are refused there, naming the objects. Unset: no reads.
+	Preflight PreflightPtrInput
 }
 
 func (UpstreamTlsArgs) ElementType() reflect.Type {

@@ -600,6 +600,20 @@ export function nlbTargetArgsProvideDefaults(val: NlbTargetArgs): NlbTargetArgs 
 }
 
 /**
+ * PreflightArgs locates the cluster of the preflight reads. The reads need get and list on BackendTLSPolicies and ConfigMaps in the backends' namespaces and get on the Gateway API CRDs; a cluster that does not answer, or a read the identity may not make, is a warning.
+ */
+export interface PreflightArgs {
+    /**
+     * Context is the kubeconfig context to use; empty: the file's current-context.
+     */
+    context?: pulumi.Input<string | undefined>;
+    /**
+     * Kubeconfig is the path of a kubeconfig file for the cluster the stack deploys to (the one the Kubernetes provider uses; a read-only identity suffices). Empty: no reads.
+     */
+    kubeconfig?: pulumi.Input<string | undefined>;
+}
+
+/**
  * RouteArgs describes the route from the Gateway to the backend.
  */
 export interface RouteArgs {

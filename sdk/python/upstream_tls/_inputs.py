@@ -47,6 +47,8 @@ __all__ = [
     'NlbServiceArgsDict',
     'NlbTargetArgs',
     'NlbTargetArgsDict',
+    'PreflightArgs',
+    'PreflightArgsDict',
     'RouteArgs',
     'RouteArgsDict',
     'ServicePortArgs',
@@ -2103,6 +2105,60 @@ class NlbTargetArgs:
     @target_group.setter
     def target_group(self, value: pulumi.Input[Optional['TargetGroupArgs']]):
         pulumi.set(self, "target_group", value)
+
+
+class PreflightArgsDict(TypedDict):
+    """
+    PreflightArgs locates the cluster of the preflight reads. The reads need get and list on BackendTLSPolicies and ConfigMaps in the backends' namespaces and get on the Gateway API CRDs; a cluster that does not answer, or a read the identity may not make, is a warning.
+    """
+    context: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Context is the kubeconfig context to use; empty: the file's current-context.
+    """
+    kubeconfig: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Kubeconfig is the path of a kubeconfig file for the cluster the stack deploys to (the one the Kubernetes provider uses; a read-only identity suffices). Empty: no reads.
+    """
+
+@pulumi.input_type
+class PreflightArgs:
+    def __init__(__self__, *,
+                 context: pulumi.Input[Optional[_builtins.str]] = None,
+                 kubeconfig: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        PreflightArgs locates the cluster of the preflight reads. The reads need get and list on BackendTLSPolicies and ConfigMaps in the backends' namespaces and get on the Gateway API CRDs; a cluster that does not answer, or a read the identity may not make, is a warning.
+
+        :param pulumi.Input[_builtins.str] context: Context is the kubeconfig context to use; empty: the file's current-context.
+        :param pulumi.Input[_builtins.str] kubeconfig: Kubeconfig is the path of a kubeconfig file for the cluster the stack deploys to (the one the Kubernetes provider uses; a read-only identity suffices). Empty: no reads.
+        """
+        if context is not None:
+            pulumi.set(__self__, "context", context)
+        if kubeconfig is not None:
+            pulumi.set(__self__, "kubeconfig", kubeconfig)
+
+    @_builtins.property
+    @pulumi.getter
+    def context(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Context is the kubeconfig context to use; empty: the file's current-context.
+        """
+        return pulumi.get(self, "context")
+
+    @context.setter
+    def context(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "context", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def kubeconfig(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Kubeconfig is the path of a kubeconfig file for the cluster the stack deploys to (the one the Kubernetes provider uses; a read-only identity suffices). Empty: no reads.
+        """
+        return pulumi.get(self, "kubeconfig")
+
+    @kubeconfig.setter
+    def kubeconfig(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "kubeconfig", value)
 
 
 class RouteArgsDict(TypedDict):

@@ -25,7 +25,8 @@ class UpstreamTlsArgs:
                  eks: pulumi.Input[Optional['EksArgs']] = None,
                  environment: Optional[_builtins.str] = None,
                  envoy_gateway: pulumi.Input[Optional['EnvoyGatewayArgs']] = None,
-                 gateway: pulumi.Input[Optional['GatewayArgs']] = None):
+                 gateway: pulumi.Input[Optional['GatewayArgs']] = None,
+                 preflight: pulumi.Input[Optional['PreflightArgs']] = None):
         """
         The set of arguments for constructing a UpstreamTls resource.
 
@@ -35,6 +36,7 @@ class UpstreamTlsArgs:
         :param _builtins.str environment: Environment is dev, staging or production. Production refuses `insecure` backends unless allowInsecureBackends is true.
         :param pulumi.Input['EnvoyGatewayArgs'] envoy_gateway: EnvoyGateway configures the Envoy Gateway installation and its GatewayClass.
         :param pulumi.Input['GatewayArgs'] gateway: Gateway is the Gateway the routes attach to.
+        :param pulumi.Input['PreflightArgs'] preflight: Preflight names the cluster the component reads before it registers anything, at preview as at update: a BackendTLSPolicy of another owner on a Service port one of ours targets, a CA ConfigMap without ca.crt, or Gateway API CRDs owned by another tool are refused there, naming the objects. Unset: no reads.
         """
         if allow_insecure_backends is None:
             allow_insecure_backends = False
@@ -52,6 +54,8 @@ class UpstreamTlsArgs:
             pulumi.set(__self__, "envoy_gateway", envoy_gateway)
         if gateway is not None:
             pulumi.set(__self__, "gateway", gateway)
+        if preflight is not None:
+            pulumi.set(__self__, "preflight", preflight)
 
     @_builtins.property
     @pulumi.getter(name="allowInsecureBackends")
@@ -125,6 +129,18 @@ class UpstreamTlsArgs:
     def gateway(self, value: pulumi.Input[Optional['GatewayArgs']]):
         pulumi.set(self, "gateway", value)
 
+    @_builtins.property
+    @pulumi.getter
+    def preflight(self) -> pulumi.Input[Optional['PreflightArgs']]:
+        """
+        Preflight names the cluster the component reads before it registers anything, at preview as at update: a BackendTLSPolicy of another owner on a Service port one of ours targets, a CA ConfigMap without ca.crt, or Gateway API CRDs owned by another tool are refused there, naming the objects. Unset: no reads.
+        """
+        return pulumi.get(self, "preflight")
+
+    @preflight.setter
+    def preflight(self, value: pulumi.Input[Optional['PreflightArgs']]):
+        pulumi.set(self, "preflight", value)
+
 
 @pulumi.type_token("upstream-tls:index:UpstreamTls")
 class UpstreamTls(pulumi.ComponentResource):
@@ -138,6 +154,7 @@ class UpstreamTls(pulumi.ComponentResource):
                  environment: Optional[_builtins.str] = None,
                  envoy_gateway: pulumi.Input[Optional[Union['EnvoyGatewayArgs', 'EnvoyGatewayArgsDict']]] = None,
                  gateway: pulumi.Input[Optional[Union['GatewayArgs', 'GatewayArgsDict']]] = None,
+                 preflight: pulumi.Input[Optional[Union['PreflightArgs', 'PreflightArgsDict']]] = None,
                  __props__=None):
         """
         UpstreamTls is gateway-to-backend (upstream) TLS for one environment: Envoy Gateway with the Gateway API CRDs, one Gateway, and every backend with its route and its upstream TLS (BackendTLSPolicy with the system CAs or a custom CA, or an Envoy Gateway Backend that skips verification); optionally the AWS Load Balancer Controller NLB path on EKS. Invalid input is refused at preview, naming the field and the fix, before anything is registered.
@@ -150,6 +167,7 @@ class UpstreamTls(pulumi.ComponentResource):
         :param _builtins.str environment: Environment is dev, staging or production. Production refuses `insecure` backends unless allowInsecureBackends is true.
         :param pulumi.Input[Union['EnvoyGatewayArgs', 'EnvoyGatewayArgsDict']] envoy_gateway: EnvoyGateway configures the Envoy Gateway installation and its GatewayClass.
         :param pulumi.Input[Union['GatewayArgs', 'GatewayArgsDict']] gateway: Gateway is the Gateway the routes attach to.
+        :param pulumi.Input[Union['PreflightArgs', 'PreflightArgsDict']] preflight: Preflight names the cluster the component reads before it registers anything, at preview as at update: a BackendTLSPolicy of another owner on a Service port one of ours targets, a CA ConfigMap without ca.crt, or Gateway API CRDs owned by another tool are refused there, naming the objects. Unset: no reads.
         """
         ...
     @overload
@@ -181,6 +199,7 @@ class UpstreamTls(pulumi.ComponentResource):
                  environment: Optional[_builtins.str] = None,
                  envoy_gateway: pulumi.Input[Optional[Union['EnvoyGatewayArgs', 'EnvoyGatewayArgsDict']]] = None,
                  gateway: pulumi.Input[Optional[Union['GatewayArgs', 'GatewayArgsDict']]] = None,
+                 preflight: pulumi.Input[Optional[Union['PreflightArgs', 'PreflightArgsDict']]] = None,
                  __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
         if not isinstance(opts, pulumi.ResourceOptions):
@@ -202,6 +221,7 @@ class UpstreamTls(pulumi.ComponentResource):
             __props__.__dict__["environment"] = environment
             __props__.__dict__["envoy_gateway"] = envoy_gateway
             __props__.__dict__["gateway"] = gateway
+            __props__.__dict__["preflight"] = preflight
             __props__.__dict__["backend_api_enabled"] = None
             __props__.__dict__["gateway_name"] = None
             __props__.__dict__["gateway_namespace"] = None
