@@ -167,4 +167,3 @@ func (l *liveObjects) list(ctx context.Context, ns string) ([]core.Object, error
 	l.lists[ns] = objects
 	return objects, nil
 }
-
