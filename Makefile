@@ -8,7 +8,7 @@ export UPSTREAM_TLS_CACHE ?= $(HOME)/.cache/upstream-tls
 # The tiers share the tool cache and out/offline: run them one after the other.
 .NOTPARALLEL:
 
-.PHONY: help up cluster down render verify test fmt-check vet test-unit test-render test-schema test-provider \
+.PHONY: help up unlock cluster down render verify test fmt-check vet test-unit test-render test-schema test-provider \
 	test-verify test-cluster test-engine test-examples test-generate fuzz fuzz-posture generate tools clean
 
 ## help: list the targets
@@ -18,6 +18,10 @@ help:
 ## up: pulumi up on STACK (default dev, which renders into out/dev/); builds what is missing
 up:
 	scripts/up.sh $(STACK)
+
+## unlock: remove STACK's stale lock after an interrupted run (refused while its run is alive; FORCE=1: another host's)
+unlock:
+	scripts/up.sh $(STACK) -unlock $(if $(FORCE),-force)
 
 ## cluster: start the local Kubernetes control plane in .state/cluster (builds it on first use)
 cluster:

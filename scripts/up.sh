@@ -6,7 +6,7 @@
 # upstream-tls:kubeconfig is that cluster's; STACK=dev-render renders the same environment into
 # out/dev/ instead.
 #
-#   scripts/up.sh [STACK] [cmd/up flags...]
+#   scripts/up.sh [STACK] [cmd/up flags...]     (make unlock: scripts/up.sh STACK -unlock)
 #
 # The dev stack's secrets passphrase is fixed and DEV-ONLY ("upstream-tls-dev-only"); any other
 # stack must bring its own PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE).
@@ -25,6 +25,10 @@ if [[ $stack == dev || $stack == dev-render ]]; then
 elif [[ -z ${PULUMI_CONFIG_PASSPHRASE:-} && -z ${PULUMI_CONFIG_PASSPHRASE_FILE:-} ]]; then
 	echo "up: stack $stack needs PULUMI_CONFIG_PASSPHRASE (the fixed passphrase is for dev only)" >&2
 	exit 1
+fi
+
+if [[ " $* " == *" -unlock "* ]]; then
+	exec upstream-tls-up -stack "$stack" -dir "$repo" "$@"
 fi
 
 local_cluster=false

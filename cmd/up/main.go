@@ -1,7 +1,7 @@
 // Command up runs the upstream-tls stack program through the real Pulumi engine (see
 // internal/engine). `make up` calls it through scripts/up.sh.
 //
-//	up [-stack dev] [-dir .] [-preview|-destroy] [-expect-no-changes]
+//	up [-stack dev] [-dir .] [-root DIR] [-preview|-destroy|-unlock [-force]] [-expect-no-changes]
 package main
 
 import (
@@ -16,18 +16,23 @@ import (
 func main() {
 	stack := flag.String("stack", "dev", "stack name; its config is Pulumi.<stack>.yaml in -dir")
 	dir := flag.String("dir", ".", "workspace directory holding Pulumi.yaml and the stack config")
+	root := flag.String("root", "", "project directory the configuration's relative paths are resolved against (default -dir)")
 	preview := flag.Bool("preview", false, "preview instead of update")
 	destroy := flag.Bool("destroy", false, "destroy the stack's resources")
 	expectNoChanges := flag.Bool("expect-no-changes", false, "fail if the update or preview would change anything")
+	unlock := flag.Bool("unlock", false, "remove the stack's stale locks (pulumi cancel); refused while their holder runs")
+	force := flag.Bool("force", false, "with -unlock: also remove a lock taken on another host")
 	flag.Parse()
 	action := engine.ActionUp
 	switch {
+	case *unlock:
+		action = engine.ActionUnlock
 	case *destroy:
 		action = engine.ActionDestroy
 	case *preview:
 		action = engine.ActionPreview
 	}
-	if err := engine.Run(context.Background(), engine.Options{Stack: *stack, Dir: *dir, Action: action, ExpectNoChanges: *expectNoChanges, Out: os.Stdout, Err: os.Stderr}); err != nil {
+	if err := engine.Run(context.Background(), engine.Options{Stack: *stack, Dir: *dir, Root: *root, Action: action, ExpectNoChanges: *expectNoChanges, Force: *force, Out: os.Stdout, Err: os.Stderr}); err != nil {
 		fmt.Fprintln(os.Stderr, "up:", err)
 		os.Exit(1)
 	}

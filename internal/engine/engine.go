@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
@@ -29,6 +30,9 @@ const (
 	ActionPreview Action = "preview"
 	// ActionDestroy destroys the stack's resources.
 	ActionDestroy Action = "destroy"
+	// ActionUnlock removes the stack's stale locks (`pulumi cancel`): it refuses while a
+	// holder runs on this host, and, unless Force, while one may run on another host.
+	ActionUnlock Action = "unlock"
 )
 
 // Options configure Run.
@@ -44,6 +48,8 @@ type Options struct {
 	Action Action
 	// ExpectNoChanges fails the update or preview when anything would change.
 	ExpectNoChanges bool
+	// Force lets ActionUnlock remove a lock taken on another host.
+	Force bool
 	// Out and Err receive the engine's progress.
 	Out, Err io.Writer
 }
@@ -51,10 +57,29 @@ type Options struct {
 // Run runs opts.Action on the stack. The state backend and the secrets passphrase come from
 // PULUMI_BACKEND_URL and PULUMI_CONFIG_PASSPHRASE. After an update it prints the posture and
 // what Envoy Gateway reported for each route (the observed posture).
+//
+// A locked stack (a file backend's lock files) is refused before the engine starts, with a
+// *LockedError that names each holder, whether it still runs, and the fix (make unlock for a
+// stale lock, whose holder no longer runs on this host); so is a stack whose state file cannot
+// be read (*DamagedStateError, naming the engine's backups), which nothing then starts over.
 func Run(ctx context.Context, opts Options) error {
 	dir, err := filepath.Abs(opts.Dir)
 	if err != nil {
 		return err
+	}
+	backend := os.Getenv("PULUMI_BACKEND_URL")
+	locks, err := Locks(backend, config.Namespace, opts.Stack)
+	if err != nil {
+		return err
+	}
+	if err := CheckState(backend, config.Namespace, opts.Stack); err != nil {
+		return err
+	}
+	if opts.Action == ActionUnlock {
+		return unlock(ctx, dir, opts, locks)
+	}
+	if len(locks) > 0 {
+		return &LockedError{Stack: opts.Stack, Locks: locks}
 	}
 	root := opts.Root
 	if root == "" {
@@ -93,6 +118,34 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	if observed, ok := res.Outputs["observedPosture"]; ok {
 		fmt.Fprintf(opts.Out, "\nWhat Envoy Gateway reported for each route (%s):\n%v", opts.Stack, observed.Value)
+	}
+	return nil
+}
+
+// unlock removes the stack's locks with the engine's own `pulumi cancel`, unless a holder runs.
+func unlock(ctx context.Context, dir string, opts Options, locks []Lock) error {
+	if len(locks) == 0 {
+		fmt.Fprintf(opts.Out, "stack %s is not locked\n", opts.Stack)
+		return nil
+	}
+	for _, l := range locks {
+		if l.Holder == HolderAlive || (l.Holder == HolderUnknown && !opts.Force) {
+			return &LockedError{Stack: opts.Stack, Locks: locks}
+		}
+	}
+	ws, err := auto.NewLocalWorkspace(ctx, auto.WorkDir(dir))
+	if err != nil {
+		return err
+	}
+	stack, err := auto.SelectStack(ctx, opts.Stack, ws)
+	if err != nil {
+		return fmt.Errorf("select stack %s: %w", opts.Stack, err)
+	}
+	if err := stack.Cancel(ctx); err != nil {
+		return fmt.Errorf("pulumi cancel: %w", err)
+	}
+	for _, l := range locks {
+		fmt.Fprintf(opts.Out, "removed the lock of %s\n", l)
 	}
 	return nil
 }
