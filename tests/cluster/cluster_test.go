@@ -232,14 +232,7 @@ func TestLocalCluster(t *testing.T) {
 // rules: the CRDs become Established, and the CEL and pattern rules of HTTPRoute and
 // BackendTLSPolicy refuse what they should at a server-side dry run, while a valid object passes.
 func TestGatewayAPIOnTheRealAPIServer(t *testing.T) {
-	root := testutil.MustRepoRoot()
-	crdDirs, err := testutil.OfflineInputs(root, filepath.Join(root, "out", "offline"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	start(t, dir)
-	t.Cleanup(func() { _ = cluster.Stop(dir) })
+	dir, crdDirs := startWithOfflineInputs(t)
 	ctx := context.Background()
 	if err := api(t, dir).ApplyDirs(ctx, "cluster-test", crdDirs[0]); err != nil {
 		t.Fatal(err)
@@ -281,4 +274,20 @@ spec:
 	if err := apply(t, dir, policy, true); err == nil || !strings.Contains(err.Error(), "must not contain both CACertificateRefs and WellKnownCACertificates") {
 		t.Errorf("a BackendTLSPolicy with both a well-known CA and CA references is not refused: %v", err)
 	}
+}
+
+// startWithOfflineInputs prepares the offline inputs (the pinned CRDs the dev stack installs)
+// and starts a cluster in a new temporary directory, stopped when the test ends. It returns the
+// cluster's directory and the CRD directories.
+func startWithOfflineInputs(t *testing.T) (string, []string) {
+	t.Helper()
+	root := testutil.MustRepoRoot()
+	crdDirs, err := testutil.OfflineInputs(root, filepath.Join(root, "out", "offline"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	start(t, dir)
+	t.Cleanup(func() { _ = cluster.Stop(dir) })
+	return dir, crdDirs
 }

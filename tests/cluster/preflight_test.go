@@ -108,14 +108,7 @@ func policy(name, service string, section string) map[string]any {
 // a missing ConfigMap as a warning, and skip with a warning when the cluster does not answer.
 // Through the component (Pulumi mocks, the real cluster) a refusal registers nothing.
 func TestPreflightOnTheRealAPIServer(t *testing.T) {
-	root := testutil.MustRepoRoot()
-	crdDirs, err := testutil.OfflineInputs(root, filepath.Join(root, "out", "offline"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	start(t, dir)
-	t.Cleanup(func() { _ = cluster.Stop(dir) })
+	dir, crdDirs := startWithOfflineInputs(t)
 	a := preflightArgs(t, dir)
 
 	// An empty cluster: nothing to refuse; the missing CA ConfigMap is a warning.
@@ -170,7 +163,7 @@ func TestPreflightOnTheRealAPIServer(t *testing.T) {
 	// The component refuses and registers nothing (Pulumi mocks; the reads are real; preview and
 	// update run the same reads).
 	m := &testutil.Mocks{}
-	err = pulumi.RunErr(func(ctx *pulumi.Context) error {
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		_, err := upstreamtls.New(ctx, "env", &a)
 		return err
 	}, pulumi.WithMocks("upstream-tls", "dev", m))
