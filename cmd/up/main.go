@@ -1,6 +1,9 @@
 // Command up runs the upstream-tls stack program through the real Pulumi engine (see
 // internal/engine). `make up` calls it through scripts/up.sh.
 //
+// An interrupt (Ctrl-C, or SIGTERM to this process) stops the run gracefully: the engine
+// finishes what is in flight, saves the state and releases the lock (see handleInterrupts).
+//
 //	up [-stack dev] [-dir .] [-root DIR] [-preview|-destroy|-unlock [-force]] [-expect-no-changes]
 package main
 
@@ -32,8 +35,14 @@ func main() {
 	case *preview:
 		action = engine.ActionPreview
 	}
+	if action != engine.ActionUnlock {
+		handleInterrupts(*stack, os.Stderr)
+	}
 	if err := engine.Run(context.Background(), engine.Options{Stack: *stack, Dir: *dir, Root: *root, Action: action, ExpectNoChanges: *expectNoChanges, Force: *force, Out: os.Stdout, Err: os.Stderr}); err != nil {
 		fmt.Fprintln(os.Stderr, "up:", err)
+		if interrupted.Load() {
+			fmt.Fprintf(os.Stderr, "up: the run was interrupted; run it again (make up STACK=%s): it resumes from the state the engine saved\n", *stack)
+		}
 		os.Exit(1)
 	}
 }

@@ -6,6 +6,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 
 	"github.com/upstream-tls/upstream-tls/infra/program"
@@ -73,7 +75,16 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	if err := CheckState(backend, config.Namespace, opts.Stack); err != nil {
-		return err
+		// make unlock, the recovery of a killed run, also removes the blob metadata file such
+		// a run can leave damaged (it holds no state); a damaged checkpoint stays refused.
+		var side *DamagedSidecarError
+		if opts.Action != ActionUnlock || !errors.As(err, &side) {
+			return err
+		}
+		if err := os.Remove(side.File); err != nil {
+			return fmt.Errorf("remove the damaged metadata file: %w", err)
+		}
+		fmt.Fprintf(opts.Out, "removed %s, the blob metadata file beside the checkpoint (%s; it holds no state)\n", side.File, side.Problem)
 	}
 	if opts.Action == ActionUnlock {
 		return unlock(ctx, dir, opts, locks)
@@ -122,11 +133,14 @@ func Run(ctx context.Context, opts Options) error {
 	return nil
 }
 
-// unlock removes the stack's locks with the engine's own `pulumi cancel`, unless a holder runs.
+// unlock removes the stack's locks with the engine's own `pulumi cancel`, unless a holder runs,
+// and settles the operations a killed run left unfinished (settlePending).
 func unlock(ctx context.Context, dir string, opts Options, locks []Lock) error {
 	if len(locks) == 0 {
 		fmt.Fprintf(opts.Out, "stack %s is not locked\n", opts.Stack)
-		return nil
+		if pending, err := PendingOperations(os.Getenv("PULUMI_BACKEND_URL"), config.Namespace, opts.Stack); err != nil || len(pending) == 0 {
+			return err
+		}
 	}
 	for _, l := range locks {
 		if l.Holder == HolderAlive || (l.Holder == HolderUnknown && !opts.Force) {
@@ -141,11 +155,43 @@ func unlock(ctx context.Context, dir string, opts Options, locks []Lock) error {
 	if err != nil {
 		return fmt.Errorf("select stack %s: %w", opts.Stack, err)
 	}
-	if err := stack.Cancel(ctx); err != nil {
-		return fmt.Errorf("pulumi cancel: %w", err)
+	if len(locks) > 0 {
+		if err := stack.Cancel(ctx); err != nil {
+			return fmt.Errorf("pulumi cancel: %w", err)
+		}
 	}
 	for _, l := range locks {
 		fmt.Fprintf(opts.Out, "removed the lock of %s\n", l)
+	}
+	return settlePending(ctx, stack, opts)
+}
+
+// settlePending resolves what a killed run left pending. The engine keeps an operation it
+// started and never saw end in the state (pending_operations) and warns about it on every
+// later run, without resolving it: a create may have reached the cluster or not. A refresh
+// reads every object of the stack back from the cluster (what the killed run changed before
+// it could save), and drops the pending creates: the next up creates those objects, or, where
+// the killed run had created them already, takes them over, since the Kubernetes provider
+// creates by server-side apply with the same name.
+func settlePending(ctx context.Context, stack auto.Stack, opts Options) error {
+	pending, err := PendingOperations(os.Getenv("PULUMI_BACKEND_URL"), config.Namespace, opts.Stack)
+	if err != nil || len(pending) == 0 {
+		return err
+	}
+	fmt.Fprintf(opts.Out, "the killed run left %d operations unfinished (the state does not know whether they happened):\n", len(pending))
+	for _, p := range pending {
+		fmt.Fprintf(opts.Out, "  %s\n", p)
+	}
+	fmt.Fprintln(opts.Out, "refreshing the stack from the cluster and dropping the unfinished creates (the next up makes them, taking over any the killed run created)")
+	if _, err := stack.Refresh(ctx, optrefresh.ClearPendingCreates(), optrefresh.ProgressStreams(opts.Out), optrefresh.ErrorProgressStreams(opts.Err)); err != nil {
+		return fmt.Errorf("pulumi refresh --clear-pending-creates: %w", err)
+	}
+	left, err := PendingOperations(os.Getenv("PULUMI_BACKEND_URL"), config.Namespace, opts.Stack)
+	if err != nil {
+		return err
+	}
+	if len(left) > 0 {
+		return fmt.Errorf("after the refresh the state still has %d unfinished operations (%v): resolve them with pulumi refresh in the project's environment", len(left), left)
 	}
 	return nil
 }

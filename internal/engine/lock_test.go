@@ -123,6 +123,17 @@ func TestDamagedState(t *testing.T) {
 	if err := CheckState(url, "upstream-tls", "dev"); err != nil {
 		t.Errorf("good checkpoint: %v", err)
 	}
+	// The blob store's metadata file beside it, left empty by a kill while saving: refused,
+	// naming make unlock; whole, it passes.
+	write(file+AttrsExt, "")
+	var se *DamagedSidecarError
+	if err := CheckState(url, "upstream-tls", "dev"); !errors.As(err, &se) || se.File != file+AttrsExt || !strings.Contains(err.Error(), "fix: make unlock STACK=dev") || !strings.Contains(err.Error(), "checkpoint itself is whole") {
+		t.Errorf("empty metadata file: %v", err)
+	}
+	write(file+AttrsExt, `{"user.cache_control":"","user.content_type":"application/json","md5":"AAAA"}`)
+	if err := CheckState(url, "upstream-tls", "dev"); err != nil {
+		t.Errorf("whole metadata file: %v", err)
+	}
 	write(file, good[:40])
 	write(file+".bak", good)
 	write(filepath.Join(backups, "dev.1796143117047356996.json"), good)

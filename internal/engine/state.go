@@ -58,6 +58,9 @@ func CheckState(backendURL, project, stack string) error {
 		}
 		problem := readable(file)
 		if problem == "" {
+			if p := sidecarReadable(file + AttrsExt); p != "" {
+				return &DamagedSidecarError{Stack: stack, File: file + AttrsExt, Problem: p}
+			}
 			return nil
 		}
 		e := &DamagedStateError{Stack: stack, File: file, Problem: problem}
@@ -111,4 +114,90 @@ func readable(file string) string {
 		return "not a Pulumi checkpoint (no version or checkpoint field)"
 	}
 	return ""
+}
+
+// AttrsExt is the suffix of the metadata file the file backend's blob store (gocloud.dev
+// fileblob) writes beside every blob, the checkpoint included: its content type and checksum,
+// as JSON. It is written separately from the blob, so that a run killed at the wrong moment
+// can leave it empty while the checkpoint beside it is whole; the engine then refuses to load
+// the stack ("failed to load checkpoint: EOF").
+const AttrsExt = ".attrs"
+
+// DamagedSidecarError is a whole checkpoint whose blob metadata file (File, the checkpoint's
+// name + AttrsExt) cannot be read. The file holds no state: `make unlock` removes it (the
+// blob store reads a blob without one), which is the recovery of a killed run anyway.
+type DamagedSidecarError struct {
+	Stack, File, Problem string
+}
+
+func (e *DamagedSidecarError) Error() string {
+	return fmt.Sprintf("the state of stack %s cannot be loaded: the metadata file %s beside its checkpoint is damaged (%s), as a run killed while saving leaves it; the checkpoint itself is whole and nothing was run\nfix: make unlock STACK=%s (it removes that metadata file, which holds no state, and the lock of the killed run), then make up STACK=%s", e.Stack, e.File, e.Problem, e.Stack, e.Stack)
+}
+
+// sidecarReadable says why the blob metadata file at path cannot be decoded ("" when it
+// reads or does not exist).
+func sidecarReadable(path string) string {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return ""
+	}
+	if err != nil {
+		return err.Error()
+	}
+	var v map[string]any
+	if err := json.Unmarshal(b, &v); err != nil {
+		if len(b) == 0 {
+			return "empty"
+		}
+		return fmt.Sprintf("not valid JSON (%v)", err)
+	}
+	return ""
+}
+
+// PendingOperation is an operation the engine had started and not finished when its run
+// ended: the object may have been created, changed or deleted without the state knowing.
+type PendingOperation struct {
+	// Type is the operation: creating, updating, deleting, reading, importing.
+	Type string `json:"type"`
+	// Resource is the resource it was for.
+	Resource struct {
+		URN  string `json:"urn"`
+		Type string `json:"type"`
+	} `json:"resource"`
+}
+
+func (p PendingOperation) String() string {
+	name := p.Resource.URN
+	if i := strings.LastIndex(name, "::"); i >= 0 {
+		name = name[i+2:]
+	}
+	return p.Type + " " + p.Resource.Type + " " + name
+}
+
+// PendingOperations reads the pending operations of the stack's checkpoint in a file backend
+// (none for another backend or a stack without a checkpoint).
+func PendingOperations(backendURL, project, stack string) ([]PendingOperation, error) {
+	u, err := url.Parse(backendURL)
+	if err != nil || u.Scheme != "file" {
+		return nil, nil
+	}
+	file := filepath.Join(u.Path, ".pulumi", "stacks", project, stack+".json")
+	b, err := os.ReadFile(file)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var cp struct {
+		Checkpoint struct {
+			Latest struct {
+				PendingOperations []PendingOperation `json:"pending_operations"`
+			} `json:"latest"`
+		} `json:"checkpoint"`
+	}
+	if err := json.Unmarshal(b, &cp); err != nil {
+		return nil, fmt.Errorf("read the pending operations of %s: %w", file, err)
+	}
+	return cp.Checkpoint.Latest.PendingOperations, nil
 }

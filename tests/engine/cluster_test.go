@@ -27,41 +27,9 @@ import (
 // accepted for the Gateway with its references resolved, the Backend accepted. A second up
 // changes nothing, and destroy removes every namespace of the stack.
 func TestDevStackOnTheLocalCluster(t *testing.T) {
-	root := repoRoot()
-	bin, err := testutil.Tools(root, "cluster")
-	if err != nil {
-		t.Fatal(err)
-	}
-	host, err := testutil.ClusterHost(root, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cdir := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	if _, err := cluster.Start(ctx, cluster.Options{Dir: cdir, Bin: bin, Host: host, Ephemeral: true}); err != nil {
-		dumpLogs(t, cdir)
-		t.Fatalf("start the local cluster: %v", err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			dumpLogs(t, cdir)
-		}
-		if err := cluster.Stop(cdir); err != nil {
-			t.Errorf("stop the local cluster: %v", err)
-		}
-	})
-	api, err := kube.FromKubeconfig(cluster.Kubeconfig(cdir), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	w := newWorkspaceFrom(t, "Pulumi.dev-render.yaml", "out/dev", func(cfg string) string {
-		// Deploy as Pulumi.dev.yaml does (TestDevStacksAgree): the renderDir line becomes the
-		// test cluster's kubeconfig and nodelessCluster.
-		return regexp.MustCompile(`(?m)^  upstream-tls:renderDir: .*$`).ReplaceAllString(cfg,
-			"  upstream-tls:kubeconfig: "+cluster.Kubeconfig(cdir)+"\n  upstream-tls:nodelessCluster: true")
-	})
+	lc := startLocalCluster(t)
+	cdir, api := lc.dir, lc.api
+	w := lc.workspace(t, nil)
 	res, err := w.up()
 	if err != nil {
 		t.Fatalf("pulumi up into the local cluster failed: %v\n%s", err, res.StdErr)
@@ -484,6 +452,61 @@ func readOnlyKubeconfig(t *testing.T, admin *kube.Client, cdir string) string {
 
 // gwv1 is the Gateway API version the plan's objects use.
 const gwv1 = "gateway.networking.k8s.io/v1"
+
+// localCluster is a fresh, ephemeral local cluster for one test, stopped when the test ends
+// (its logs printed when the test failed).
+type localCluster struct {
+	dir  string
+	opts cluster.Options
+	api  *kube.Client
+}
+
+func startLocalCluster(t *testing.T) *localCluster {
+	t.Helper()
+	root := repoRoot()
+	bin, err := testutil.Tools(root, "cluster")
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, err := testutil.ClusterHost(root, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lc := &localCluster{dir: t.TempDir()}
+	lc.opts = cluster.Options{Dir: lc.dir, Bin: bin, Host: host, Ephemeral: true}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if _, err := cluster.Start(ctx, lc.opts); err != nil {
+		dumpLogs(t, lc.dir)
+		t.Fatalf("start the local cluster: %v", err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			dumpLogs(t, lc.dir)
+		}
+		if err := cluster.Stop(lc.dir); err != nil {
+			t.Errorf("stop the local cluster: %v", err)
+		}
+	})
+	if lc.api, err = kube.FromKubeconfig(cluster.Kubeconfig(lc.dir), ""); err != nil {
+		t.Fatal(err)
+	}
+	return lc
+}
+
+// workspace is a stack of the dev configuration deployed into the cluster, as Pulumi.dev.yaml
+// deploys (TestDevStacksAgree): the renderDir line becomes the cluster's kubeconfig and
+// nodelessCluster. edit, when set, rewrites the configuration further.
+func (lc *localCluster) workspace(t *testing.T, edit func(string) string) *workspace {
+	return newWorkspaceFrom(t, "Pulumi.dev-render.yaml", "out/dev", func(cfg string) string {
+		cfg = regexp.MustCompile(`(?m)^  upstream-tls:renderDir: .*$`).ReplaceAllString(cfg,
+			"  upstream-tls:kubeconfig: "+cluster.Kubeconfig(lc.dir)+"\n  upstream-tls:nodelessCluster: true")
+		if edit != nil {
+			cfg = edit(cfg)
+		}
+		return cfg
+	})
+}
 
 func eventuallyFor(t *testing.T, d time.Duration, what string, f func() error) {
 	t.Helper()
