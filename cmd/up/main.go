@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/upstream-tls/upstream-tls/internal/engine"
 )
@@ -40,7 +41,9 @@ func main() {
 	}
 	if err := engine.Run(context.Background(), engine.Options{Stack: *stack, Dir: *dir, Root: *root, Action: action, ExpectNoChanges: *expectNoChanges, Force: *force, Out: os.Stdout, Err: os.Stderr}); err != nil {
 		fmt.Fprintln(os.Stderr, "up:", err)
-		if interrupted.Load() {
+		// (An interrupt can end a child of the engine's before the handler has run: the
+		// Automation API's last `pulumi stack output`, once the update is done.)
+		if interrupted.Load() || strings.Contains(err.Error(), "signal: interrupt") {
 			fmt.Fprintf(os.Stderr, "up: the run was interrupted; run it again (make up STACK=%s): it resumes from the state the engine saved\n", *stack)
 		}
 		os.Exit(1)

@@ -35,7 +35,7 @@ func handleInterrupts(stack string, out io.Writer) {
 			kids := children()
 			if len(kids) == 0 {
 				// No engine runs (not yet, or no more): nothing holds the lock.
-				fmt.Fprintf(out, "up: interrupted (%s) while no engine ran: nothing was changed\n", sig)
+				fmt.Fprintf(out, "up: interrupted (%s) while no engine was running: nothing is in flight and the stack is not locked\n", sig)
 				os.Exit(130)
 			}
 			if sig == syscall.SIGTERM {

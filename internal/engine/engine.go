@@ -32,8 +32,11 @@ const (
 	ActionPreview Action = "preview"
 	// ActionDestroy destroys the stack's resources.
 	ActionDestroy Action = "destroy"
-	// ActionUnlock removes the stack's stale locks (`pulumi cancel`): it refuses while a
-	// holder runs on this host, and, unless Force, while one may run on another host.
+	// ActionUnlock recovers a stack after a killed run: it removes the stale locks (`pulumi
+	// cancel`), refusing while a holder runs on this host and, unless Force, while one may
+	// run on another host; it settles the operations the run left unfinished (a refresh that
+	// drops the pending creates, see settlePending); and it removes a damaged blob metadata
+	// file beside a whole checkpoint (DamagedSidecarError). A damaged checkpoint is refused.
 	ActionUnlock Action = "unlock"
 )
 
