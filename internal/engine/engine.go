@@ -77,6 +77,17 @@ func Run(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
+	// A locked stack is refused before its state is read: a run that holds the lock may be
+	// writing it (the blob store's metadata file is empty for a moment while it is rewritten),
+	// and a stale lock's fix, make unlock, also repairs what a kill leaves.
+	if opts.Action != ActionUnlock && len(locks) > 0 {
+		return &LockedError{Stack: opts.Stack, Locks: locks}
+	}
+	for _, l := range locks {
+		if l.Holder == HolderAlive || (l.Holder == HolderUnknown && !opts.Force) {
+			return &LockedError{Stack: opts.Stack, Locks: locks}
+		}
+	}
 	if err := CheckState(backend, config.Namespace, opts.Stack); err != nil {
 		// make unlock, the recovery of a killed run, also removes the blob metadata file such
 		// a run can leave damaged (it holds no state); a damaged checkpoint stays refused.
@@ -91,9 +102,6 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	if opts.Action == ActionUnlock {
 		return unlock(ctx, dir, opts, locks)
-	}
-	if len(locks) > 0 {
-		return &LockedError{Stack: opts.Stack, Locks: locks}
 	}
 	root := opts.Root
 	if root == "" {

@@ -2,7 +2,6 @@ package engine_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -241,26 +240,9 @@ func withFaultApp(cfg string) string {
 // object an interrupted create left behind, or a duplicate under another name.
 func (lc *localCluster) noObjectOutsideState(t *testing.T, w *workspace, fault string) {
 	t.Helper()
-	b, err := os.ReadFile(w.checkpointPath())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cp struct {
-		Checkpoint struct {
-			Latest struct {
-				Resources []struct {
-					Type    string         `json:"type"`
-					Outputs map[string]any `json:"outputs"`
-				} `json:"resources"`
-			} `json:"latest"`
-		} `json:"checkpoint"`
-	}
-	if err := json.Unmarshal(b, &cp); err != nil {
-		t.Fatal(err)
-	}
 	inState := map[string]bool{}
 	kinds := map[[2]string]bool{}
-	for _, r := range cp.Checkpoint.Latest.Resources {
+	for _, r := range w.checkpoint().Resources {
 		if !strings.HasPrefix(r.Type, "kubernetes:") || strings.HasPrefix(r.Type, "kubernetes:helm.sh/") || strings.HasPrefix(r.Type, "kubernetes:yaml") {
 			continue
 		}

@@ -299,30 +299,41 @@ func (w *workspace) checkpointURNs() int {
 	return bytes.Count(b, []byte(`"urn"`))
 }
 
+// checkpointState is the part of the stack's checkpoint the fault tests read.
+type checkpointState struct {
+	Resources []struct {
+		URN     string         `json:"urn"`
+		Type    string         `json:"type"`
+		Delete  bool           `json:"delete"`
+		Outputs map[string]any `json:"outputs"`
+	} `json:"resources"`
+	PendingOperations []json.RawMessage `json:"pending_operations"`
+}
+
+// checkpoint reads the stack's checkpoint as the engine last wrote it.
+func (w *workspace) checkpoint() checkpointState {
+	w.t.Helper()
+	b, err := os.ReadFile(w.checkpointPath())
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	var cp struct {
+		Checkpoint struct {
+			Latest checkpointState `json:"latest"`
+		} `json:"checkpoint"`
+	}
+	if err := json.Unmarshal(b, &cp); err != nil {
+		w.t.Fatalf("the stack's checkpoint: %v", err)
+	}
+	return cp.Checkpoint.Latest
+}
+
 // checkStateClean checks the checkpoint after a recovery: no pending operation, no resource
 // marked for deletion, no URN twice; it returns the URNs.
 func (w *workspace) checkStateClean(p int) []string {
 	t := w.t
 	t.Helper()
-	b, err := os.ReadFile(w.checkpointPath())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cp struct {
-		Checkpoint struct {
-			Latest struct {
-				Resources []struct {
-					URN    string `json:"urn"`
-					Delete bool   `json:"delete"`
-				} `json:"resources"`
-				PendingOperations []json.RawMessage `json:"pending_operations"`
-			} `json:"latest"`
-		} `json:"checkpoint"`
-	}
-	if err := json.Unmarshal(b, &cp); err != nil {
-		t.Fatalf("point %d: the state after the recovery: %v", p, err)
-	}
-	latest := cp.Checkpoint.Latest
+	latest := w.checkpoint()
 	if len(latest.PendingOperations) > 0 {
 		t.Errorf("point %d: the state keeps %d pending operations after the recovery", p, len(latest.PendingOperations))
 	}
