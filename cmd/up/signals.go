@@ -28,19 +28,31 @@ func handleInterrupts(stack string, out io.Writer) {
 	ch := make(chan os.Signal, 4)
 	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM)
 	go func() {
-		n := 0
+		n, forwarded := 0, 0
 		for sig := range ch {
+			if sig == syscall.SIGINT && forwarded > 0 {
+				forwarded-- // our own SIGINT to the process group (below)
+				continue
+			}
 			n++
 			interrupted.Store(true)
+			// Where /proc shows another PID namespace (some CI sandboxes), the children cannot
+			// be found: an engine may run, and the process group stands for it.
+			own := proc.OwnNamespace()
 			kids := children()
-			if len(kids) == 0 {
+			if own && len(kids) == 0 {
 				// No engine runs (not yet, or no more): nothing holds the lock.
 				fmt.Fprintf(out, "up: interrupted (%s) while no engine was running: nothing is in flight and the stack is not locked\n", sig)
 				os.Exit(130)
 			}
 			if sig == syscall.SIGTERM {
-				for _, pid := range kids {
-					_ = syscall.Kill(pid, syscall.SIGINT)
+				if own {
+					for _, pid := range kids {
+						_ = syscall.Kill(pid, syscall.SIGINT)
+					}
+				} else {
+					forwarded++
+					_ = syscall.Kill(0, syscall.SIGINT)
 				}
 			}
 			if n == 1 {
