@@ -11,8 +11,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
@@ -115,14 +118,14 @@ func Run(ctx context.Context, opts Options) error {
 	switch opts.Action {
 	case ActionDestroy:
 		_, err := stack.Destroy(ctx, optdestroy.ProgressStreams(opts.Out), optdestroy.ErrorProgressStreams(opts.Err))
-		return err
+		return engineFailed("destroy", err, "")
 	case ActionPreview:
 		po := []optpreview.Option{optpreview.ProgressStreams(opts.Out), optpreview.ErrorProgressStreams(opts.Err)}
 		if opts.ExpectNoChanges {
 			po = append(po, optpreview.ExpectNoChanges())
 		}
 		_, err := stack.Preview(ctx, po...)
-		return err
+		return engineFailed("preview", err, "")
 	case ActionUp, "":
 	default:
 		return fmt.Errorf("unknown action %q", opts.Action)
@@ -131,9 +134,17 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.ExpectNoChanges {
 		uo = append(uo, optup.ExpectNoChanges())
 	}
+	var waits verdictWaits
+	evs, watched := make(chan events.EngineEvent), make(chan struct{})
+	go waits.watch(evs, watched)
+	uo = append(uo, optup.EventStreams(evs))
 	res, err := stack.Up(ctx, uo...)
+	select { // (the Automation API closes evs when the engine's event log ends; not when it failed before starting the engine)
+	case <-watched:
+	case <-time.After(5 * time.Second):
+	}
 	if err != nil {
-		return err
+		return engineFailed("up", err, waits.explain())
 	}
 	if posture, ok := res.Outputs["posture"]; ok {
 		fmt.Fprintf(opts.Out, "\nUpstream TLS posture (%s):\n%v", opts.Stack, posture.Value)
@@ -205,4 +216,32 @@ func settlePending(ctx context.Context, stack auto.Stack, opts Options) error {
 		return fmt.Errorf("after the refresh the state still has %d unfinished operations (%v): resolve them with pulumi refresh in the project's environment", len(left), left)
 	}
 	return nil
+}
+
+// RunError is a run of the engine that failed. Its message is the first line of the Automation
+// API's error (which repeats the engine's whole output, already streamed to Options.Out and
+// Err) and, where the run's events tell more, what to do: Why.
+type RunError struct {
+	Action string
+	Err    error  // the Automation API's error
+	Why    string // "" or what the failure means and its fix
+}
+
+func (e *RunError) Error() string {
+	first, _, _ := strings.Cut(e.Err.Error(), "\n")
+	msg := fmt.Sprintf("pulumi %s failed (%s); the engine's diagnostics are above", e.Action, first)
+	if e.Why != "" {
+		msg += "\n" + e.Why
+	}
+	return msg
+}
+
+func (e *RunError) Unwrap() error { return e.Err }
+
+// engineFailed returns nil for a nil err, else a *RunError.
+func engineFailed(action string, err error, why string) error {
+	if err == nil {
+		return nil
+	}
+	return &RunError{Action: action, Err: err, Why: why}
 }

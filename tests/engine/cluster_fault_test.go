@@ -27,18 +27,22 @@ const verdictTimeout = 20
 // no pending operation, and no object the stack's field managers wrote is left in the cluster
 // outside the state.
 //
-//  1. SIGKILL of every process of the first deploy, at a seeded number of resources: the next
-//     up refuses naming `make unlock`; unlock, then up.
-//  2. SIGINT (Ctrl-C) during an update (internal-api from ca to insecure), a seeded fraction of
-//     the way through: the engine stops gracefully, unlocked; up.
-//  3. The API server killed during an update (back to ca) and restarted: the run fails or
-//     completes; up.
+//  1. Five SIGKILL points (every process of the run, its plugins included): the first deploy
+//     at a seeded number of resources, then four updates (internal-api from ca to insecure and
+//     back) a seeded fraction of the way through; the next up refuses naming `make unlock`;
+//     unlock, then up.
+//  2. Five SIGINT (Ctrl-C) points in updates: the engine stops gracefully, unlocked; up.
+//  3. The API server killed during an update and restarted: the run fails or completes; up.
 //  4. The Envoy Gateway controller down while an up waits for its verdict on a new backend's
 //     route: the up fails after verdictTimeoutSeconds on that route; the cluster started again
 //     (make cluster), up.
+//
+// An object the user owns (a ConfigMap of another field manager in a namespace of the stack),
+// created after the first deploy, is left untouched by all of them; and the check that finds
+// objects outside the state is shown to find one planted with a provider field manager.
 func TestClusterFaults(t *testing.T) {
 	becomeSubreaper(t)
-	rng := rand.New(rand.NewPCG(faultSeed(t), 99))
+	seed := faultSeed(t)
 	lc := startLocalCluster(t)
 	w := lc.workspace(t, func(cfg string) string {
 		out := strings.Replace(cfg, "  upstream-tls:envoyGateway:\n", fmt.Sprintf("  upstream-tls:envoyGateway:\n    verdictTimeoutSeconds: %d\n", verdictTimeout), 1)
@@ -52,7 +56,26 @@ func TestClusterFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := string(raw)
-	objects := len(w.plan().AllObjects())
+	var userObject string
+	s := &series{
+		w: w, rng: rand.New(rand.NewPCG(seed, 99)),
+		variants:    []string{base, caToInsecure(base)},
+		firstDeploy: true, points: 5, timeout: 10 * time.Minute,
+		check: func(p int) {
+			lc.noObjectOutsideState(t, w, fmt.Sprintf("point %d", p))
+			if userObject == "" {
+				userObject = lc.applyUserObject(t)
+				lc.outsideStateFound(t, w)
+			}
+		},
+	}
+
+	// 1 and 2. SIGKILL, then SIGINT, at seeded points.
+	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGINT} {
+		s.sig = sig
+		s.run()
+		s.firstDeploy = false
+	}
 
 	// recover runs the next up and the checks every fault ends with.
 	recoverBy := func(fault, how string, start time.Time) {
@@ -68,63 +91,21 @@ func TestClusterFaults(t *testing.T) {
 		}
 		t.Logf("%s: recovered by %s in %s", fault, how, time.Since(start).Round(time.Second))
 	}
-
-	// 1. SIGKILL during the first deploy.
-	k := 5 + rng.IntN(max(1, objects-10))
-	r := w.start()
-	if !waitUntil(5*time.Minute, func() bool { return w.checkpointURNs() >= k || r.exited() }) || !r.interrupt(syscall.SIGKILL) {
-		r.kill()
-		t.Fatalf("the first deploy ended before %d resources were in the checkpoint (%v):\n%s", k, r.wait(time.Minute), r.output())
-	}
-	_ = r.wait(time.Minute)
-	reapOrphans()
-	if left := waitSessionGone(r.sid); len(left) > 0 {
-		t.Errorf("processes of the killed run outlived it: %q", left)
-	}
-	start := time.Now()
-	if b := w.start().waitOutput(time.Minute); !strings.Contains(b, "fix: make unlock STACK="+stack) {
-		t.Fatalf("an up after the killed first deploy:\n%s", b)
-	}
-	w.unlock(0)
-	recoverBy(fmt.Sprintf("SIGKILL in the first deploy at %d resources", k), "make unlock, then up", start)
-	// An object the user owns in a namespace of the stack: no fault nor recovery touches it.
-	userObject := lc.applyUserObject(t)
-
-	// 2. SIGINT during an update.
-	w.writeConfig(caToInsecure(base))
-	r = w.start()
-	if !waitUntil(2*time.Minute, func() bool { return len(w.lockFiles()) > 0 || r.exited() }) {
-		r.kill()
-		t.Fatalf("the update never took the lock:\n%s", r.output())
-	}
-	// An update of this stack takes about 12 s (its plugins start in about 4): the interrupt
-	// lands in its operations.
-	delay := time.Duration(3000+rng.IntN(6000)) * time.Millisecond
-	waitUntil(delay, r.exited)
-	fault := fmt.Sprintf("SIGINT in an update after %s", delay.Round(time.Millisecond))
-	if !r.interrupt(syscall.SIGINT) {
-		t.Logf("%s: the update had ended already; the recovery is checked all the same", fault)
-	}
-	_ = r.wait(5 * time.Minute)
-	reapOrphans()
-	if left := waitSessionGone(r.sid); len(left) > 0 {
-		t.Errorf("%s: processes of the interrupted run outlived it: %q", fault, left)
-	}
-	if l := w.lockFiles(); len(l) > 0 {
-		t.Errorf("%s: a graceful interrupt left the stack locked (%v):\n%s", fault, l, r.output())
-		w.unlock(0)
-	}
-	start = time.Now()
-	recoverBy(fault, "the next up", start)
+	rng := s.rng
+	var (
+		r     *run
+		delay time.Duration
+		fault string
+		start time.Time
+	)
 
 	// 3. The API server restarted during an update.
-	w.writeConfig(base)
-	r = w.start()
+	r = s.update()
 	if !waitUntil(2*time.Minute, func() bool { return len(w.lockFiles()) > 0 || r.exited() }) {
 		r.kill()
 		t.Fatalf("the update never took the lock:\n%s", r.output())
 	}
-	delay = time.Duration(3000+rng.IntN(6000)) * time.Millisecond
+	delay = time.Duration((0.1 + 0.8*rng.Float64()) * float64(s.ref))
 	waitUntil(delay, r.exited)
 	fault = fmt.Sprintf("the API server killed in an update after %s", delay.Round(time.Millisecond))
 	st, _, err := cluster.Status(lc.dir)
@@ -142,7 +123,7 @@ func TestClusterFaults(t *testing.T) {
 	}
 	cancel()
 	runErr := r.wait(10 * time.Minute)
-	t.Logf("%s: the run %s", fault, map[bool]string{true: "completed", false: "failed: " + lastLines(r.output(), 12)}[runErr == nil])
+	t.Logf("%s: the run %s", fault, map[bool]string{true: "completed", false: "failed:\n" + errorLines(r.output())}[runErr == nil])
 	if l := w.lockFiles(); len(l) > 0 {
 		t.Errorf("%s: the run left the stack locked (%v)", fault, l)
 		w.unlock(0)
@@ -167,7 +148,7 @@ func TestClusterFaults(t *testing.T) {
 		}
 		return nil
 	})
-	w.writeConfig(withFaultApp(base))
+	w.writeConfig(withFaultApp(s.variants[s.cur]))
 	r = w.start()
 	runErr = r.wait(10 * time.Minute)
 	fault = "the controller down while up waits for its verdict"
@@ -179,7 +160,10 @@ func TestClusterFaults(t *testing.T) {
 	if !strings.Contains(out, "httproute-gateway-fault-app **creating failed**") {
 		t.Errorf("%s: the failure does not name the route that waited:\n%s", fault, errorLines(out))
 	}
-	t.Logf("%s: the up failed with:\n%s", fault, errorLines(out))
+	if !strings.Contains(out, "up: no verdict from Envoy Gateway on HTTPRoute httproute-gateway-fault-app within envoyGateway.verdictTimeoutSeconds") {
+		t.Errorf("%s: cmd/up does not say which verdict the up waited for:\n%s", fault, lastLines(out, 8))
+	}
+	t.Logf("%s: the up failed with:\n%s\n%s", fault, errorLines(out), lastLines(out, 2))
 	start = time.Now()
 	ctx, cancel = context.WithTimeout(context.Background(), 3*time.Minute)
 	if _, err := cluster.Start(ctx, lc.opts); err != nil {
@@ -239,6 +223,33 @@ func withFaultApp(cfg string) string {
 // aside (the Release resource tracks those), and fails on any the state does not hold: an
 // object an interrupted create left behind, or a duplicate under another name.
 func (lc *localCluster) noObjectOutsideState(t *testing.T, w *workspace, fault string) {
+	t.Helper()
+	if outside := lc.objectsOutsideState(t, w, fault); len(outside) > 0 {
+		t.Errorf("%s: objects of the stack in the cluster but not in its state: %q", fault, outside)
+	}
+}
+
+// outsideStateFound shows that noObjectOutsideState can fail: a Secret in apps written by a
+// field manager of the provider's name, which the state does not hold, is found (then
+// deleted).
+func (lc *localCluster) outsideStateFound(t *testing.T, w *workspace) {
+	t.Helper()
+	ctx := context.Background()
+	planted := []byte("apiVersion: v1\nkind: Secret\nmetadata:\n  name: planted-outside-state\n  namespace: apps\nstringData:\n  k: v\n")
+	if _, err := lc.api.Apply(ctx, planted, kube.ApplyOptions{FieldManager: "pulumi-kubernetes-planted"}); err != nil {
+		t.Fatal(err)
+	}
+	outside := lc.objectsOutsideState(t, w, "a planted Secret")
+	if err := lc.api.Delete(ctx, "v1", "Secret", "apps", "planted-outside-state"); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(outside, ",") != "Secret apps/planted-outside-state" {
+		t.Errorf("the check for objects outside the state found %q, not the planted Secret apps/planted-outside-state", outside)
+	}
+}
+
+// objectsOutsideState lists what noObjectOutsideState fails on, sorted.
+func (lc *localCluster) objectsOutsideState(t *testing.T, w *workspace, fault string) []string {
 	t.Helper()
 	inState := map[string]bool{}
 	kinds := map[[2]string]bool{}
@@ -301,9 +312,7 @@ func (lc *localCluster) noObjectOutsideState(t *testing.T, w *workspace, fault s
 		}
 	}
 	sort.Strings(outside)
-	if len(outside) > 0 {
-		t.Errorf("%s: objects of the stack in the cluster but not in its state: %q", fault, outside)
-	}
+	return outside
 }
 
 // lastLines returns the last n lines of s.

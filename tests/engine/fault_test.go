@@ -60,7 +60,22 @@ func TestInterruptedRunsConverge(t *testing.T) {
 	seed := faultSeed(t)
 	for i, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGKILL} {
 		t.Run(strings.ToUpper(sig.String()), func(t *testing.T) {
-			interruptSeries(t, sig, rand.New(rand.NewPCG(seed, uint64(i))))
+			w := newWorkspaceFrom(t, "Pulumi.dev-render.yaml", "out/dev", withoutInstall)
+			raw, err := os.ReadFile(w.config)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := &series{
+				w: w, sig: sig, rng: rand.New(rand.NewPCG(seed, uint64(i))),
+				variants:    []string{string(raw), caToInsecure(string(raw))},
+				firstDeploy: true, concurrent: sig == syscall.SIGINT, points: 5,
+				timeout: 3 * time.Minute,
+				check:   func(int) { w.checkRenderedEqualsPlan(w.plan(), w.rendered()) },
+			}
+			s.run()
+			if sig == syscall.SIGKILL {
+				w.damagedStateRefused()
+			}
 		})
 	}
 }
@@ -87,46 +102,88 @@ func withoutInstall(cfg string) string {
 	return out
 }
 
-func interruptSeries(t *testing.T, sig syscall.Signal, rng *rand.Rand) {
-	w := newWorkspaceFrom(t, "Pulumi.dev-render.yaml", "out/dev", withoutInstall)
-	raw, err := os.ReadFile(w.config)
-	if err != nil {
-		t.Fatal(err)
+// series is a seeded run of interrupt points on one workspace's stack, the same in render
+// mode and against the local cluster. Point 0 is the first deploy (when firstDeploy), killed
+// once a seeded number of resources is in the checkpoint; every other point is an update
+// (variants toggled), interrupted a seeded fraction of the time an uninterrupted update holds
+// the lock. Each point is followed by its recovery (nothing after SIGINT; after SIGKILL the
+// refusal naming `make unlock`, then unlock) and the next up, and checked: no process of the
+// interrupted run outlives it, a graceful interrupt releases the lock and cmd/up says so, the
+// state is clean and the same configuration always converges to the same resources, check
+// passes, and a preview changes nothing.
+type series struct {
+	w           *workspace
+	sig         syscall.Signal
+	rng         *rand.Rand
+	variants    []string // the configurations updates toggle between; variants[cur] is deployed
+	cur         int
+	firstDeploy bool          // point 0 is the stack's first deploy
+	concurrent  bool          // check at point 0 that a second up is refused while it runs
+	points      int           // interrupt points
+	timeout     time.Duration // the longest one run may take
+	check       func(p int)   // the checks after a recovery beyond the state's
+	ref         time.Duration // how long an uninterrupted update holds the lock; measured once
+	converged   map[int][]string
+}
+
+// update writes the other variant to the stack's configuration and starts an up.
+func (s *series) update() *run {
+	s.cur ^= 1
+	s.w.writeConfig(s.variants[s.cur])
+	return s.w.start()
+}
+
+// measure runs one uninterrupted update and sets ref to how long it held the lock.
+func (s *series) measure() {
+	t := s.w.t
+	r := s.update()
+	held := s.w.lockHeld(r, s.timeout)
+	if err := r.wait(time.Minute); err != nil {
+		t.Fatalf("an uninterrupted update failed: %v\n%s", err, r.output())
 	}
-	variants := []string{string(raw), caToInsecure(string(raw))}
-	converged := map[int][]string{} // variant → the URNs it converged to
+	s.ref = held
+	t.Logf("an uninterrupted update held the lock for %s", held.Round(10*time.Millisecond))
+}
+
+func (s *series) run() {
+	w, t, sig := s.w, s.w.t, s.sig
+	t.Helper()
+	if s.converged == nil {
+		s.converged = map[int][]string{}
+	}
 	objects := len(w.plan().AllObjects())
-	var ref time.Duration // the longest a converging run held the lock: updates are interrupted within it
-	cur := 0
-	for p := 0; p < 5; p++ {
-		phase := "first deploy"
-		if p > 0 {
-			phase = "update"
+	for p := 0; p < s.points; p++ {
+		first := p == 0 && s.firstDeploy
+		phase := "update"
+		if first {
+			phase = "first deploy"
+		} else if s.ref == 0 {
+			s.measure()
 		}
 		var r *run
 		var at string
 		for try := 0; ; try++ {
-			if p > 0 {
-				cur ^= 1
-				w.writeConfig(variants[cur])
+			if first {
+				r = w.start()
+			} else {
+				r = s.update()
 			}
-			r = w.start()
 			if !waitUntil(2*time.Minute, func() bool { return len(w.lockFiles()) > 0 || r.exited() }) || r.exited() {
 				r.kill()
 				t.Fatalf("point %d: the run never took the lock (%v):\n%s", p, r.wait(time.Minute), r.output())
 			}
 			locked := time.Now()
-			if p == 0 && sig == syscall.SIGINT {
+			if p == 0 && s.concurrent {
 				w.concurrentRunRefused(r)
 			}
-			if p == 0 {
-				k := 3 + rng.IntN(max(1, objects-6))
-				if !waitUntil(3*time.Minute, func() bool { return w.checkpointURNs() >= k || r.exited() }) {
+			if first {
+				k := 3 + s.rng.IntN(max(1, objects-6))
+				if !waitUntil(s.timeout, func() bool { return w.checkpointURNs() >= k || r.exited() }) {
 					r.kill()
 					t.Fatalf("point %d: never %d resources in the checkpoint:\n%s", p, k, r.output())
 				}
 			} else {
-				delay := time.Duration((0.1 + 0.8*rng.Float64()) * float64(ref) / float64(int(1)<<try))
+				delay := time.Duration((0.1 + 0.8*s.rng.Float64()) * float64(s.ref) / float64(int(1)<<try))
 				waitUntil(delay, r.exited)
 			}
 			n, elapsed := w.checkpointURNs(), time.Since(locked).Round(10*time.Millisecond)
@@ -137,12 +194,12 @@ func interruptSeries(t *testing.T, sig syscall.Signal, rng *rand.Rand) {
 			if err := r.wait(time.Minute); err != nil {
 				t.Fatalf("point %d: the run failed before its interrupt: %v\n%s", p, err, r.output())
 			}
-			if p == 0 || try == 2 {
+			if first || try == 2 {
 				t.Fatalf("point %d (%s): the run ended before its interrupt point (%s) %d times", p, phase, elapsed, try+1)
 			}
 			t.Logf("point %d (%s): the run ended before its interrupt point (%s); again in the other direction with half the delay", p, phase, elapsed)
 		}
-		runErr := r.wait(3 * time.Minute)
+		runErr := r.wait(s.timeout)
 		reapOrphans()
 		if left := waitSessionGone(r.sid); len(left) > 0 {
 			t.Errorf("point %d: processes of the interrupted run outlived it: %q", p, left)
@@ -161,7 +218,7 @@ func interruptSeries(t *testing.T, sig syscall.Signal, rng *rand.Rand) {
 			}
 		case syscall.SIGKILL:
 			if len(w.lockFiles()) == 0 {
-				if p == 0 {
+				if first {
 					t.Fatalf("point %d: no lock left by a run killed in its first deploy:\n%s", p, r.output())
 				}
 				recovery = "the next up (the kill came after the engine had released the lock)"
@@ -183,24 +240,23 @@ func interruptSeries(t *testing.T, sig syscall.Signal, rng *rand.Rand) {
 		}
 		start := time.Now()
 		c := w.start()
-		held := w.lockHeld(c, 5*time.Minute)
+		held := w.lockHeld(c, s.timeout)
 		if err := c.wait(time.Minute); err != nil {
 			t.Fatalf("point %d: the up after the interrupt (%s) failed: %v\n%s", p, at, err, c.output())
 		}
-		ref = max(ref, held)
-		w.checkRenderedEqualsPlan(w.plan(), w.rendered())
+		if !first {
+			s.ref = max(s.ref, held)
+		}
+		s.check(p)
 		urns := w.checkStateClean(p)
-		if prev, ok := converged[cur]; ok && strings.Join(prev, "\n") != strings.Join(urns, "\n") {
+		if prev, ok := s.converged[s.cur]; ok && strings.Join(prev, "\n") != strings.Join(urns, "\n") {
 			t.Errorf("point %d: the same configuration converged to other resources than before:\nbefore: %q\nnow:    %q", p, prev, urns)
 		}
-		converged[cur] = urns
+		s.converged[s.cur] = urns
 		if res, err := w.preview(optpreview.ExpectNoChanges()); err != nil {
 			t.Errorf("point %d: a preview after the recovery shows changes: %v\n%s", p, err, res.StdOut)
 		}
 		t.Logf("point %d (%s, %s): interrupted %s; recovered by %s in %s (%d resources)", p, phase, sig, at, recovery, time.Since(start).Round(time.Second), len(urns))
-	}
-	if sig == syscall.SIGKILL {
-		w.damagedStateRefused()
 	}
 }
 
