@@ -41,13 +41,13 @@ down:
 render:
 	$(GO) run ./cmd/render -stack $(STACK)
 
-## verify: Pulumi.$(STACK).yaml: API server dry run (scratch cluster), EG translator, and the stack's cluster
+## verify: Pulumi.$(STACK).yaml: API server dry run (scratch cluster), EG translator, and the stack's cluster; LIVE=1: requests through Envoy
 verify:
 	@bin=$$(scripts/tools.sh egctl-verify | tail -n 1); cbin=$$(scripts/tools.sh cluster | tail -n 1); \
 	mkdir -p out/bin && CGO_ENABLED=0 $(GO) build -trimpath -o out/bin/upstream-tls-cluster ./cmd/cluster; \
 	scripts/offline-inputs.sh out/offline >&2; \
 	$(GO) run ./cmd/verify -stack $(STACK) -egctl $$bin/egctl-verify -cluster-bin $$cbin -host $$PWD/out/bin/upstream-tls-cluster \
-		-crds out/offline/gateway-api-crds,out/offline/envoy-gateway-crds,out/offline/lbc-crds
+		-crds out/offline/gateway-api-crds,out/offline/envoy-gateway-crds,out/offline/lbc-crds $(if $(LIVE),-live)
 
 ## test: every tier (what CI runs)
 test: fmt-check vet test-unit test-render test-schema test-provider test-verify test-cluster test-engine test-examples test-generate

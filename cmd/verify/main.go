@@ -26,6 +26,7 @@ func main() {
 	host := flag.String("host", "", "this checkout's cluster command, built as upstream-tls-cluster (go build -o <dir>/upstream-tls-cluster ./cmd/cluster)")
 	kubeconfig := flag.String("kubeconfig", "", "the stack's cluster (default: the stack's kubeconfig key)")
 	requireCluster := flag.Bool("require-cluster", false, "fail when the stack's cluster cannot be reached (default: report it as not checked)")
+	live := flag.Bool("live", false, "also send a request through the local cluster's Envoy to every backend and check what it saw (make verify LIVE=1)")
 	crds := flag.String("crds", "", "comma-separated directories of the pinned CRDs (scripts/offline-inputs.sh)")
 	flag.Parse()
 	if *config == "" {
@@ -38,7 +39,7 @@ func main() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	ok, err := verify.Stack(ctx, *config, verify.Tools{Egctl: *egctl, ClusterBin: *clusterBin, Host: *host, CRDDirs: strings.Split(*crds, ",")},
-		verify.ClusterCheck{Kubeconfig: *kubeconfig, Required: *requireCluster}, os.Stdout)
+		verify.ClusterCheck{Kubeconfig: *kubeconfig, Required: *requireCluster || *live, Live: *live}, os.Stdout)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "verify:", err)
 		os.Exit(2)

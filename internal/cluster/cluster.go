@@ -413,6 +413,11 @@ func stopProcesses(dir string, st *State) {
 			if cs, err := ReadControllerStatus(dir); err == nil {
 				stopPID(dir, EnvoyGatewayBinary, cs.PID)
 			}
+			if ws, err := ReadWorkloads(dir); err == nil {
+				for _, w := range ws.Workloads {
+					stopPID(dir, w.Binary, w.PID)
+				}
+			}
 		}
 	}
 }

@@ -108,17 +108,25 @@ func RunEnvoyGatewayHost(ctx context.Context, dir, bin string, logw io.Writer) e
 	if err != nil {
 		return err
 	}
-	h := &egHost{dir: dir, bin: filepath.Join(bin, EnvoyGatewayBinary), server: st.Server, api: admin, log: logw}
+	h := &egHost{dir: dir, bin: filepath.Join(bin, EnvoyGatewayBinary), binDir: bin, server: st.Server, api: admin, log: logw}
 	if err := os.MkdirAll(h.home(), 0o700); err != nil {
 		return fmt.Errorf("envoy-gateway host: %w", err)
 	}
 	h.setStatus(ControllerStatus{State: "waiting", Reason: "looking for the Envoy Gateway Deployment"})
+	if h.svc, err = startServiceNet(h.logf); err != nil {
+		return fmt.Errorf("envoy-gateway host: %w", err)
+	}
+	defer h.svc.close()
+	h.slices = map[string]string{}
+	h.logf("service network: DNS for *.%s at %s", ServiceDomain, h.svc.DNSAddr())
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
 		h.reconcile(ctx)
+		h.reconcileWorkloads(ctx)
 		select {
 		case <-ctx.Done():
+			h.stopWorkloads()
 			h.stop("the host is stopping")
 			h.setStatus(ControllerStatus{State: "stopped", Reason: "the cluster was stopped"})
 			return nil
@@ -129,6 +137,10 @@ func RunEnvoyGatewayHost(ctx context.Context, dir, bin string, logw io.Writer) e
 
 type egHost struct {
 	dir, bin, server string
+	binDir           string               // Options.Bin: the workloads' binaries
+	workloads        map[string]*workload // by Deployment namespace/name
+	slices           map[string]string    // EndpointSlices applied, by Service namespace/name
+	svc              *serviceNet
 	api              *http.Client
 	log              io.Writer
 
@@ -277,49 +289,11 @@ func (h *egHost) observe(ctx context.Context) (*egPod, string, error) {
 		}
 		return nil, "", err
 	}
-	for _, m := range pod.container.VolumeMounts {
-		var vol *corev1.Volume
-		for i := range d.Spec.Template.Spec.Volumes {
-			if d.Spec.Template.Spec.Volumes[i].Name == m.Name {
-				vol = &d.Spec.Template.Spec.Volumes[i]
-			}
-		}
-		if vol == nil {
-			return nil, fmt.Sprintf("volume %q of container envoy-gateway is not in the pod template", m.Name), nil
-		}
-		files := map[string][]byte{}
-		switch {
-		case vol.ConfigMap != nil:
-			var cm corev1.ConfigMap
-			if err := h.getJSON(ctx, "/api/v1/namespaces/"+ns+"/configmaps/"+vol.ConfigMap.Name, &cm); err != nil {
-				if isNotFound(err) {
-					return nil, fmt.Sprintf("MountVolume.SetUp failed for volume %q: configmap %q not found", m.Name, vol.ConfigMap.Name), nil
-				}
-				return nil, "", err
-			}
-			for k, v := range cm.Data {
-				files[k] = []byte(v)
-			}
-			for k, v := range cm.BinaryData {
-				files[k] = v
-			}
-		case vol.Secret != nil:
-			var s corev1.Secret
-			if err := h.getJSON(ctx, "/api/v1/namespaces/"+ns+"/secrets/"+vol.Secret.SecretName, &s); err != nil {
-				if isNotFound(err) {
-					return nil, fmt.Sprintf("MountVolume.SetUp failed for volume %q: secret %q not found", m.Name, vol.Secret.SecretName), nil
-				}
-				return nil, "", err
-			}
-			for k, v := range s.Data {
-				files[k] = v
-			}
-		case vol.EmptyDir != nil:
-		default:
-			return nil, fmt.Sprintf("volume %q: only configMap, secret and emptyDir volumes are run here", m.Name), nil
-		}
-		pod.volumes[m.MountPath] = files
+	volumes, waiting, err := h.mount(ctx, d, &pod.container)
+	if volumes == nil {
+		return nil, waiting, err
 	}
+	pod.volumes = volumes
 	return pod, "", nil
 }
 
@@ -498,13 +472,18 @@ func (h *egHost) postJSON(ctx context.Context, path string, in, out any) error {
 }
 
 func (h *egHost) do(ctx context.Context, method, path string, body []byte, out any) error {
+	return h.doType(ctx, method, path, "application/json", body, out)
+}
+
+// doType sends body as contentType (a server-side apply: application/apply-patch+yaml).
+func (h *egHost) doType(ctx context.Context, method, path, contentType string, body []byte, out any) error {
 	req, err := http.NewRequestWithContext(ctx, method, h.server+path, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", contentType)
 	}
 	resp, err := h.api.Do(req)
 	if err != nil {
@@ -519,4 +498,71 @@ func (h *egHost) do(ctx context.Context, method, path string, body []byte, out a
 		return &apiError{code: resp.StatusCode, msg: strings.TrimSpace(string(b))}
 	}
 	return json.Unmarshal(b, out)
+}
+
+// mount reads what container c of Deployment d mounts, as a kubelet would before it starts the
+// pod: mount path -> file name -> content (a volume's items, when it lists them, choose and
+// rename its keys). A nil map comes with the reason the pod could not start (a missing
+// ConfigMap or Secret, in a kubelet's words) or an error reading the cluster.
+func (h *egHost) mount(ctx context.Context, d *appsv1.Deployment, c *corev1.Container) (map[string]map[string][]byte, string, error) {
+	ns := d.Namespace
+	volumes := map[string]map[string][]byte{}
+	for _, m := range c.VolumeMounts {
+		var vol *corev1.Volume
+		for i := range d.Spec.Template.Spec.Volumes {
+			if d.Spec.Template.Spec.Volumes[i].Name == m.Name {
+				vol = &d.Spec.Template.Spec.Volumes[i]
+			}
+		}
+		if vol == nil {
+			return nil, fmt.Sprintf("volume %q of container %s is not in the pod template", m.Name, c.Name), nil
+		}
+		data := map[string][]byte{}
+		var items []corev1.KeyToPath
+		switch {
+		case vol.ConfigMap != nil:
+			var cm corev1.ConfigMap
+			if err := h.getJSON(ctx, "/api/v1/namespaces/"+ns+"/configmaps/"+vol.ConfigMap.Name, &cm); err != nil {
+				if isNotFound(err) {
+					return nil, fmt.Sprintf("MountVolume.SetUp failed for volume %q: configmap %q not found", m.Name, vol.ConfigMap.Name), nil
+				}
+				return nil, "", err
+			}
+			for k, v := range cm.Data {
+				data[k] = []byte(v)
+			}
+			for k, v := range cm.BinaryData {
+				data[k] = v
+			}
+			items = vol.ConfigMap.Items
+		case vol.Secret != nil:
+			var s corev1.Secret
+			if err := h.getJSON(ctx, "/api/v1/namespaces/"+ns+"/secrets/"+vol.Secret.SecretName, &s); err != nil {
+				if isNotFound(err) {
+					return nil, fmt.Sprintf("MountVolume.SetUp failed for volume %q: secret %q not found", m.Name, vol.Secret.SecretName), nil
+				}
+				return nil, "", err
+			}
+			for k, v := range s.Data {
+				data[k] = v
+			}
+			items = vol.Secret.Items
+		case vol.EmptyDir != nil:
+		default:
+			return nil, fmt.Sprintf("volume %q: only configMap, secret and emptyDir volumes are run here", m.Name), nil
+		}
+		files := data
+		if len(items) > 0 {
+			files = map[string][]byte{}
+			for _, it := range items {
+				v, ok := data[it.Key]
+				if !ok {
+					return nil, fmt.Sprintf("MountVolume.SetUp failed for volume %q: key %q not found", m.Name, it.Key), nil
+				}
+				files[it.Path] = v
+			}
+		}
+		volumes[m.MountPath] = files
+	}
+	return volumes, "", nil
 }

@@ -38,6 +38,11 @@ type ClusterCheck struct {
 	// Required fails verification when the cluster cannot be reached; otherwise an unreachable
 	// cluster (nothing listening: not started yet) is reported as not checked.
 	Required bool
+	// Live also sends a request through the local cluster's Envoy to every backend (Live):
+	// `wire: NAME MODE status=… tls=… sni=… client-cert=… OK|MISMATCH(reason)`. The stack's
+	// cluster must be a local cluster (make cluster), whose host runs the proxy and the echo
+	// servers.
+	Live bool
 }
 
 // Stack is `make verify STACK=<stack>`: it plans the stack file at configPath and checks it
@@ -128,6 +133,18 @@ func Stack(ctx context.Context, configPath string, tools Tools, check ClusterChe
 			}
 			fmt.Fprintf(out, "cluster: %s %s %v\n", be.Name, state, o.Conditions)
 		}
+		if check.Live {
+			wires, err := Live(ctx, p, filepath.Dir(kc))
+			if err != nil {
+				return false, fmt.Errorf("on the wire: %w", err)
+			}
+			for _, w := range wires {
+				fmt.Fprintln(out, w)
+				clusterOK = clusterOK && w.OK()
+			}
+		}
+	} else if check.Live {
+		return false, fmt.Errorf("on the wire: the stack has no kubeconfig key (a local cluster's, .state/cluster/kubeconfig) or no backend")
 	}
 	return schemaOK && rep.OK() && clusterOK, nil
 }

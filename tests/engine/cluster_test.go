@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +16,9 @@ import (
 	"github.com/upstream-tls/upstream-tls/internal/cluster"
 	"github.com/upstream-tls/upstream-tls/internal/kube"
 	"github.com/upstream-tls/upstream-tls/internal/pki"
+	"github.com/upstream-tls/upstream-tls/internal/plan"
 	"github.com/upstream-tls/upstream-tls/internal/testutil"
+	"github.com/upstream-tls/upstream-tls/internal/verify"
 )
 
 // TestDevStackOnTheLocalCluster deploys the dev configuration for real: `pulumi up` through the
@@ -173,6 +176,25 @@ func TestDevStackOnTheLocalCluster(t *testing.T) {
 	}
 
 	w.expectNoChanges()
+
+	// On the wire: the cluster's host runs the real Envoy for the Gateway (configured by the
+	// real controller over xDS) and each backend's echo server with the certificate the stack
+	// created; a request through Envoy to each route shows what the backend saw.
+	// internal-api (ca, verified against the generated CA) and legacy-app (insecure, an Envoy
+	// Gateway Backend reached by its FQDN) answer over TLS with the SNI the posture names.
+	// public-api (system) serves the certificate Secret public-api-tls, which nobody issued on
+	// this cluster: its echo server waits for it, and the wire says so (never OK).
+	wires := lc.wireUntil(t, w.plan(), "internal-api and legacy-app answer over TLS", func(ws map[string]verify.Wire) bool {
+		return ws["internal-api"].OK() && ws["legacy-app"].OK()
+	})
+	for name, sni := range map[string]string{"internal-api": "internal-api.apps.svc", "legacy-app": "legacy-app.legacy.svc"} {
+		if wi := wires[name]; wi.TLS == "" || wi.SNI != sni || wi.Status != 200 {
+			t.Errorf("on the wire, %s: %s; want TLS with SNI %s", name, wi, sni)
+		}
+	}
+	if wi := wires["public-api"]; wi.OK() || wi.Echoed {
+		t.Errorf("on the wire, public-api (its certificate Secret missing): %s; want no answer, MISMATCH", wi)
+	}
 
 	// Refused before anything changes, through the real engine. A BackendTLSPolicy of another
 	// owner on public-api's port (the preflight reads find it) and an invalid mode (the plan
@@ -357,7 +379,73 @@ func TestDevStackOnTheLocalCluster(t *testing.T) {
 	if res, err := w.up(); err != nil {
 		t.Fatalf("pulumi up with a valid CA in broken-ca failed: %v\n%s", err, res.StdOut+res.StdErr)
 	}
+	// The control plane cannot tell a backend whose certificate another CA issued: the route
+	// is accepted either way. The wire can: with a serving certificate from another CA, Envoy
+	// refuses the backend (a 503 from Envoy, not the echo server, and Envoy's own counter of
+	// verification failures for the route's cluster grew: ssl.fail_verify_error);
+	// with one from the CA in broken-ca, the backend answers over TLS.
+	other, err := pki.Generate(pki.Request{CommonName: "internal-api.apps.svc", DNSNames: []string{"internal-api.apps.svc"}, WithCA: true}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve := func(b *pki.Bundle) {
+		t.Helper()
+		s, _ := json.Marshal(map[string]any{"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
+			"metadata":   map[string]any{"name": "internal-api-issued-by-broken-ca", "namespace": "apps"},
+			"stringData": map[string]any{"tls.crt": b.CertPEM, "tls.key": b.KeyPEM}})
+		if _, err := api.Apply(context.Background(), s, kube.ApplyOptions{FieldManager: "engine-test"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	serve(other)
+	wires = lc.wireUntil(t, w.plan(), "Envoy refuses internal-api's certificate from another CA", func(ws map[string]verify.Wire) bool {
+		return strings.Contains(ws["internal-api"].Detail, "(ssl.fail_verify_error)")
+	})
+	if wi := wires["internal-api"]; wi.OK() || wi.Echoed || wi.Status != 503 {
+		t.Errorf("on the wire, internal-api serving a certificate of another CA: %s; want Envoy's 503, MISMATCH", wi)
+	}
+	t.Logf("on the wire, a certificate of another CA: %s", wires["internal-api"])
+	serve(ca)
+	lc.wireUntil(t, w.plan(), "internal-api answers with a certificate from the CA in broken-ca", func(ws map[string]verify.Wire) bool {
+		return ws["internal-api"].OK()
+	})
 	goneAfterDestroy()
+}
+
+// wireUntil sends a request through the cluster's Envoy to every backend of p (verify.Live)
+// until done holds of the answers, by backend (the proxy, its xDS configuration and the echo
+// servers take a few seconds to follow a change), and returns them; it fails the test after
+// two minutes, with the last answers.
+func (lc *localCluster) wireUntil(t *testing.T, p *plan.Plan, what string, done func(map[string]verify.Wire) bool) map[string]verify.Wire {
+	t.Helper()
+	var last map[string]verify.Wire
+	var lastErr error
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		ws, err := verify.Live(context.Background(), p, lc.dir)
+		lastErr = err
+		if err == nil {
+			last = map[string]verify.Wire{}
+			for _, w := range ws {
+				last[w.Backend] = w
+			}
+			if done(last) {
+				for _, w := range ws {
+					t.Logf("%s", w)
+				}
+				return last
+			}
+		}
+		time.Sleep(time.Second)
+	}
+	var lines []string
+	for _, w := range last {
+		lines = append(lines, w.String())
+	}
+	sort.Strings(lines)
+	ws, _ := cluster.ReadWorkloads(lc.dir)
+	t.Fatalf("on the wire: %s: not within 2 minutes (last error %v):\n%s\nworkloads: %+v", what, lastErr, strings.Join(lines, "\n"), ws)
+	return nil
 }
 
 // snapshot is the identity and version of every object in the stack's namespaces of the kinds
