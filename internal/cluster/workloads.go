@@ -149,7 +149,7 @@ func (h *egHost) reconcileWorkloads(ctx context.Context) {
 			changed = true
 		}
 	}
-	keys := make([]string, 0, len(specs)+len(waiting))
+	keys := make([]string, 0, len(specs))
 	for k := range specs {
 		keys = append(keys, k)
 	}
@@ -188,7 +188,7 @@ func (h *egHost) reconcileWorkloads(ctx context.Context) {
 		if w.PID != 0 {
 			h.stopWorkload(w, "the pod template or a mounted object changed")
 		}
-		if err := h.startWorkload(ctx, spec, w); err != nil {
+		if err := h.startWorkload(spec, w); err != nil {
 			changed = w.setState("waiting", err.Error()) || changed
 			continue
 		}
@@ -199,11 +199,6 @@ func (h *egHost) reconcileWorkloads(ctx context.Context) {
 			if err := h.route(ctx, spec, w); err != nil {
 				w.setState("running", err.Error())
 			}
-		}
-	}
-	for key, why := range waiting {
-		if _, ok := specs[key]; !ok {
-			h.logf("workload %s waits: %s", key, why)
 		}
 	}
 	if changed {
@@ -330,7 +325,7 @@ func (h *egHost) workloadRoot(key string) string {
 }
 
 // startWorkload writes the workload's volumes under its root and starts its process.
-func (h *egHost) startWorkload(ctx context.Context, spec *workloadSpec, w *workload) error {
+func (h *egHost) startWorkload(spec *workloadSpec, w *workload) error {
 	key := spec.name()
 	bin := EchoBinary
 	if spec.kind == "proxy" {
@@ -442,7 +437,6 @@ func (h *egHost) startWorkload(ctx context.Context, spec *workloadSpec, w *workl
 	}
 	w.PID, w.done = pid, done
 	h.logf("started %s for Deployment %s (pid %d, ports %v)", bin, key, pid, w.Ports)
-	_ = ctx
 	return nil
 }
 
@@ -681,6 +675,12 @@ func (h *egHost) stopWorkload(w *workload, why string) {
 
 // stopWorkloads stops every workload (the host is stopping).
 func (h *egHost) stopWorkloads() {
+	// SIGTERM to all first, so that they stop side by side within the host's own stop time.
+	for _, w := range h.workloads {
+		if w.PID != 0 {
+			_ = syscall.Kill(w.PID, syscall.SIGTERM)
+		}
+	}
 	for _, w := range h.workloads {
 		h.stopWorkload(w, "the host is stopping")
 		w.setState("waiting", "the cluster was stopped")
