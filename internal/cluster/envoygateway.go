@@ -437,14 +437,20 @@ func (h *egHost) stop(why string) {
 		return
 	}
 	h.logf("stopping the controller (pid %d): %s", h.pid, why)
-	_ = syscall.Kill(h.pid, syscall.SIGTERM)
-	select {
-	case <-h.done:
-	case <-time.After(10 * time.Second):
-		_ = syscall.Kill(h.pid, syscall.SIGKILL)
-		<-h.done
-	}
+	terminate(h.pid, h.done, 10*time.Second)
 	h.pid, h.hash = 0, ""
+}
+
+// terminate sends SIGTERM to pid, a child of this host whose reaper closes done, and SIGKILL
+// when done is not closed within grace; it returns once the process has exited.
+func terminate(pid int, done <-chan struct{}, grace time.Duration) {
+	_ = syscall.Kill(pid, syscall.SIGTERM)
+	select {
+	case <-done:
+	case <-time.After(grace):
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+		<-done
+	}
 }
 
 type apiError struct {

@@ -663,13 +663,7 @@ func (h *egHost) stopWorkload(w *workload, why string) {
 		return
 	}
 	h.logf("stopping %s %s (pid %d): %s", w.Binary, w.Deployment, w.PID, why)
-	_ = syscall.Kill(w.PID, syscall.SIGTERM)
-	select {
-	case <-w.done:
-	case <-time.After(5 * time.Second):
-		_ = syscall.Kill(w.PID, syscall.SIGKILL)
-		<-w.done
-	}
+	terminate(w.PID, w.done, 5*time.Second)
 	w.PID, w.hash = 0, ""
 }
 
