@@ -141,6 +141,9 @@ func Start(ctx context.Context, opts Options) (*State, error) {
 	if err := ensurePKI(filepath.Join(dir, "pki")); err != nil {
 		return nil, err
 	}
+	if err := ensurePublicCA(filepath.Join(dir, "pki")); err != nil {
+		return nil, err
+	}
 	st := &State{Ports: map[string]int{}, PIDs: map[string]int{}}
 	for _, use := range []string{"etcd-client", "etcd-peer", "apiserver", "controller-manager"} {
 		want := 0
@@ -301,6 +304,12 @@ func startProcess(dir, name, bin string, argv []string) (int, error) {
 // output appended to dir/logs/<name>.log, in its own session. It returns the PID and a channel
 // closed when the process exits.
 func startProcessEnv(dir, name, bin string, argv, env []string) (int, chan struct{}, error) {
+	return startWrapped(dir, name, nil, bin, argv, env)
+}
+
+// startWrapped is startProcessEnv with bin run through the command line wrap, which must end
+// by exec'ing its arguments (bin and argv follow it), so that the PID is bin's once it runs.
+func startWrapped(dir, name string, wrap []string, bin string, argv, env []string) (int, chan struct{}, error) {
 	logf, err := os.OpenFile(filepath.Join(dir, "logs", name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return 0, nil, fmt.Errorf("cluster: %s log: %w", name, err)
@@ -308,6 +317,9 @@ func startProcessEnv(dir, name, bin string, argv, env []string) (int, chan struc
 	defer logf.Close()
 	fmt.Fprintf(logf, "---- %s started %s\n", name, time.Now().UTC().Format(time.RFC3339))
 	cmd := exec.Command(bin, argv...)
+	if len(wrap) > 0 {
+		cmd = exec.Command(wrap[0], append(append(wrap[1:len(wrap):len(wrap)], bin), argv...)...)
+	}
 	cmd.Dir = dir
 	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = logf, logf

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -56,26 +57,9 @@ func ensurePKI(dir string) error {
 		return nil
 	}
 	now := time.Now().Add(-5 * time.Minute).UTC()
-	caPriv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca, caPriv, caPEM, caKeyPEM, err := newCA("upstream-tls local cluster CA", now)
 	if err != nil {
-		return fmt.Errorf("cluster PKI: CA key: %w", err)
-	}
-	caTmpl := &x509.Certificate{
-		SerialNumber:          serialNumber(),
-		Subject:               pkix.Name{CommonName: "upstream-tls local cluster CA"},
-		NotBefore:             now,
-		NotAfter:              now.Add(pkiValidity),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caPriv.PublicKey, caPriv)
-	if err != nil {
-		return fmt.Errorf("cluster PKI: sign CA: %w", err)
-	}
-	ca, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		return fmt.Errorf("cluster PKI: parse CA: %w", err)
+		return fmt.Errorf("cluster PKI: %w", err)
 	}
 	leaves := []leaf{
 		{cert: apiserverCert, key: apiserverKey, cn: "kube-apiserver", usage: x509.ExtKeyUsageServerAuth,
@@ -84,38 +68,13 @@ func ensurePKI(dir string) error {
 		{cert: adminCert, key: adminKey, cn: "upstream-tls-admin", orgs: []string{"system:masters"}, usage: x509.ExtKeyUsageClientAuth},
 		{cert: kcmCert, key: kcmKey, cn: "system:kube-controller-manager", usage: x509.ExtKeyUsageClientAuth},
 	}
-	files := map[string][]byte{caCert: pemBlock("CERTIFICATE", caDER)}
-	caKeyDER, err := x509.MarshalPKCS8PrivateKey(caPriv)
-	if err != nil {
-		return fmt.Errorf("cluster PKI: CA key: %w", err)
-	}
-	files[caKey] = pemBlock("PRIVATE KEY", caKeyDER)
+	files := map[string][]byte{caCert: caPEM, caKey: caKeyPEM}
 	for _, l := range leaves {
-		priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		certPEM, keyPEM, err := issueLeaf(l, ca, caPriv, now)
 		if err != nil {
-			return fmt.Errorf("cluster PKI: %s key: %w", l.cn, err)
+			return fmt.Errorf("cluster PKI: %w", err)
 		}
-		tmpl := &x509.Certificate{
-			SerialNumber:          serialNumber(),
-			Subject:               pkix.Name{CommonName: l.cn, Organization: l.orgs},
-			NotBefore:             now,
-			NotAfter:              now.Add(pkiValidity),
-			KeyUsage:              x509.KeyUsageDigitalSignature,
-			ExtKeyUsage:           []x509.ExtKeyUsage{l.usage},
-			BasicConstraintsValid: true,
-			DNSNames:              l.dns,
-			IPAddresses:           l.ips,
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &priv.PublicKey, caPriv)
-		if err != nil {
-			return fmt.Errorf("cluster PKI: sign %s: %w", l.cn, err)
-		}
-		keyDER, err := x509.MarshalPKCS8PrivateKey(priv)
-		if err != nil {
-			return fmt.Errorf("cluster PKI: %s key: %w", l.cn, err)
-		}
-		files[l.cert] = pemBlock("CERTIFICATE", der)
-		files[l.key] = pemBlock("PRIVATE KEY", keyDER)
+		files[l.cert], files[l.key] = certPEM, keyPEM
 	}
 	sa, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -138,6 +97,65 @@ func ensurePKI(dir string) error {
 		}
 	}
 	return nil
+}
+
+// newCA makes a self-signed P-256 CA named cn, valid from notBefore for pkiValidity.
+func newCA(cn string, notBefore time.Time) (*x509.Certificate, *ecdsa.PrivateKey, []byte, []byte, error) {
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, nil, nil, fmt.Errorf("%s key: %w", cn, err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          serialNumber(),
+		Subject:               pkix.Name{CommonName: cn},
+		NotBefore:             notBefore,
+		NotAfter:              notBefore.Add(pkiValidity),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &priv.PublicKey, priv)
+	if err != nil {
+		return nil, nil, nil, nil, fmt.Errorf("sign %s: %w", cn, err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, nil, nil, nil, fmt.Errorf("parse %s: %w", cn, err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return nil, nil, nil, nil, fmt.Errorf("%s key: %w", cn, err)
+	}
+	return cert, priv, pemBlock("CERTIFICATE", der), pemBlock("PRIVATE KEY", keyDER), nil
+}
+
+// issueLeaf signs a fresh P-256 key's certificate for l with the CA, valid from notBefore for
+// pkiValidity; it returns the certificate and the PKCS#8 key in PEM.
+func issueLeaf(l leaf, ca *x509.Certificate, caPriv crypto.Signer, notBefore time.Time) (certPEM, keyPEM []byte, err error) {
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s key: %w", l.cn, err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          serialNumber(),
+		Subject:               pkix.Name{CommonName: l.cn, Organization: l.orgs},
+		NotBefore:             notBefore,
+		NotAfter:              notBefore.Add(pkiValidity),
+		KeyUsage:              x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:           []x509.ExtKeyUsage{l.usage},
+		BasicConstraintsValid: true,
+		DNSNames:              l.dns,
+		IPAddresses:           l.ips,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &priv.PublicKey, caPriv)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sign %s: %w", l.cn, err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s key: %w", l.cn, err)
+	}
+	return pemBlock("CERTIFICATE", der), pemBlock("PRIVATE KEY", keyDER), nil
 }
 
 func pemBlock(typ string, der []byte) []byte {

@@ -76,6 +76,13 @@ type Workload struct {
 	// Ports maps a backend's container ports, or a proxy's admin and static listeners, to
 	// the host ports they were moved to.
 	Ports map[string]int `json:"ports,omitempty"`
+	// SystemTrust says, for a proxy, what Envoy trusts as its system store: "the local trust
+	// bundle <path>" (the host's bundle and the cluster's public CA, see trust.go), or why the
+	// host's own store is used instead.
+	SystemTrust string `json:"systemTrust,omitempty"`
+	// Issued lists, for a backend, the Secrets the cluster's public CA issued for it
+	// (namespace/name; see trust.go).
+	Issued []string `json:"issued,omitempty"`
 	// Since is when the state was entered, RFC 3339.
 	Since string `json:"since"`
 }
@@ -113,6 +120,7 @@ type workloadSpec struct {
 	volumes    map[string]map[string][]byte
 	xds        string // the controller's xDS listener (proxies)
 	dns        string // the service network's DNS server (proxies)
+	issued     []string
 }
 
 func (w *workloadSpec) name() string { return w.deployment.Namespace + "/" + w.deployment.Name }
@@ -161,6 +169,9 @@ func (h *egHost) reconcileWorkloads(ctx context.Context) {
 			w = &workload{Workload: Workload{Kind: spec.kind, Deployment: key}}
 			h.workloads[key] = w
 			changed = true
+		}
+		if len(spec.issued) > 0 {
+			w.Issued, changed = spec.issued, true
 		}
 		if why, ok := waiting[key]; ok {
 			if w.PID != 0 {
@@ -272,6 +283,19 @@ func (h *egHost) observeWorkloads(ctx context.Context) (map[string]*workloadSpec
 		vols, why, err := h.mount(ctx, d, &spec.container)
 		if err != nil {
 			return nil, nil, err
+		}
+		if vols == nil && spec.kind == "backend" {
+			// A certificate nobody issued: the cluster's public CA may stand in (trust.go).
+			issued, err := h.issueMissing(ctx, d)
+			if err != nil {
+				h.logf("issuing the certificates of %s: %v", key, err)
+			}
+			if len(issued) > 0 {
+				spec.issued = issued
+				if vols, why, err = h.mount(ctx, d, &spec.container); err != nil {
+					return nil, nil, err
+				}
+			}
 		}
 		if vols == nil {
 			waiting[key] = why
@@ -431,7 +455,21 @@ func (h *egHost) startWorkload(spec *workloadSpec, w *workload) error {
 		// process is recognised as the cluster's on stop.)
 		args = []string{root}
 	}
-	pid, done, err := startProcessEnv(h.dir, bin+"-"+strings.ReplaceAll(key, "/", "-"), exe, args, env)
+	var wrap []string
+	if spec.kind == "proxy" {
+		bundle, err := h.trustBundle()
+		if err != nil {
+			return err
+		}
+		var why string
+		if wrap, why = systemTrustWrapper(bundle); wrap != nil {
+			w.SystemTrust = "the local trust bundle " + bundle
+		} else {
+			w.SystemTrust = "the host's own store: " + why
+			h.logf("proxy %s: %s; backends verified against the system store will fail on the wire", key, why)
+		}
+	}
+	pid, done, err := startWrapped(h.dir, bin+"-"+strings.ReplaceAll(key, "/", "-"), wrap, exe, args, env)
 	if err != nil {
 		return err
 	}

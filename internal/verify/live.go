@@ -41,6 +41,9 @@ type Wire struct {
 	TLS, SNI, ClientCert string
 	// Detail is Envoy's own answer when the echo server did not answer (its first line).
 	Detail string
+	// PlainToTLSPort is true when Envoy reached the backend's TLS port in plain text: the
+	// backend's TLS server refused the request as a plain-text one (tls=plain-to-tls).
+	PlainToTLSPort bool
 	// Problems are the differences from the posture; none is OK.
 	Problems []string
 }
@@ -56,6 +59,9 @@ func (w Wire) String() string {
 	tlsv, sni, cc := orNone(w.TLS, "plain"), orNone(w.SNI, "none"), orNone(w.ClientCert, "none")
 	if !w.Echoed {
 		tlsv, sni, cc = "-", "-", "-"
+	}
+	if w.PlainToTLSPort {
+		tlsv = "plain-to-tls"
 	}
 	line := fmt.Sprintf("wire: %-16s %-8s status=%d tls=%s sni=%s client-cert=%s %s", w.Backend, w.Mode, w.Status, tlsv, sni, cc, verdict)
 	if w.Detail != "" {
@@ -193,7 +199,16 @@ func (w *Wire) request(ctx context.Context, host, path string, l spec.ListenerAr
 	}
 	first, _, _ := strings.Cut(strings.TrimSpace(string(body)), "\n")
 	w.Detail = first
+	if strings.Contains(first, plainToTLS) {
+		// Go's TLS server (the echo server's HTTPS port) answers a plain-text request so.
+		w.PlainToTLSPort = true
+		w.Detail = fmt.Sprintf("Envoy sent plain text to the backend's TLS port (the backend answered %q)", first)
+	}
 }
+
+// plainToTLS is what a Go HTTPS server, as the echo server, answers a plain-text request with
+// (net/http, "Client sent an HTTP request to an HTTPS server.").
+const plainToTLS = "Client sent an HTTP request to an HTTPS server"
 
 // subject is the subject of the PEM certificate pem, or what is wrong with it.
 func subject(p string) string {
@@ -211,6 +226,14 @@ func subject(p string) string {
 // judge holds the wire against the backend's posture.
 func (w *Wire) judge(be envoy.Backend) {
 	eff := be.Posture.Effective
+	if w.PlainToTLSPort {
+		if eff.Encrypted() {
+			w.Problems = append(w.Problems, "the posture says "+string(eff)+" but Envoy reached the backend in plain text")
+		} else {
+			w.Problems = append(w.Problems, "Envoy sends plain text to a port that serves TLS")
+		}
+		return
+	}
 	if !w.Echoed {
 		why := "the backend's echo server did not answer"
 		if w.Status != 0 {

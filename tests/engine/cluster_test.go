@@ -182,18 +182,22 @@ func TestDevStackOnTheLocalCluster(t *testing.T) {
 	// created; a request through Envoy to each route shows what the backend saw.
 	// internal-api (ca, verified against the generated CA) and legacy-app (insecure, an Envoy
 	// Gateway Backend reached by its FQDN) answer over TLS with the SNI the posture names.
-	// public-api (system) serves the certificate Secret public-api-tls, which nobody issued on
-	// this cluster: its echo server waits for it, and the wire says so (never OK).
-	wires := lc.wireUntil(t, w.plan(), "internal-api and legacy-app answer over TLS", func(ws map[string]verify.Wire) bool {
-		return ws["internal-api"].OK() && ws["legacy-app"].OK()
+	// public-api (system) serves the certificate Secret public-api-tls, which on a real
+	// cluster a platform issuer writes: here the cluster's public CA issues it (its
+	// BackendTLSPolicy verifies against the system store), and Envoy, whose system store is
+	// the local trust bundle, verifies it like any publicly trusted certificate.
+	wires := lc.wireUntil(t, w.plan(), "every dev backend answers over TLS", func(ws map[string]verify.Wire) bool {
+		return ws["public-api"].OK() && ws["internal-api"].OK() && ws["legacy-app"].OK()
 	})
-	for name, sni := range map[string]string{"internal-api": "internal-api.apps.svc", "legacy-app": "legacy-app.legacy.svc"} {
+	for name, sni := range map[string]string{"public-api": "public-api.dev.example.com", "internal-api": "internal-api.apps.svc", "legacy-app": "legacy-app.legacy.svc"} {
 		if wi := wires[name]; wi.TLS == "" || wi.SNI != sni || wi.Status != 200 {
 			t.Errorf("on the wire, %s: %s; want TLS with SNI %s", name, wi, sni)
 		}
 	}
-	if wi := wires["public-api"]; wi.OK() || wi.Echoed {
-		t.Errorf("on the wire, public-api (its certificate Secret missing): %s; want no answer, MISMATCH", wi)
+	if m, err := get("v1", "Secret", "apps", "public-api-tls"); err != nil {
+		t.Errorf("public-api-tls: %v", err)
+	} else if by, _ := m["metadata"].(map[string]any)["annotations"].(map[string]any)["upstream-tls.dev/issued-by"].(string); !strings.Contains(by, "public-api.dev.example.com") {
+		t.Errorf("public-api-tls was not issued by the cluster's public CA for public-api.dev.example.com: annotations %v", m["metadata"].(map[string]any)["annotations"])
 	}
 
 	// Refused before anything changes, through the real engine. A BackendTLSPolicy of another
@@ -304,6 +308,13 @@ func TestDevStackOnTheLocalCluster(t *testing.T) {
 		if n := strings.Count(observed, " accepted "); n != 3 {
 			t.Errorf("mode %s: %d of 3 routes observed accepted:\n%s", step.mode, n, observed)
 		}
+		// And on the wire, in the new mode: insecure with the generated self-signed
+		// certificate, system with internal-api-public-tls from the cluster's public CA, each
+		// with the SNI of the mode's plan.
+		sni := map[string]string{"insecure": "internal-api.apps.svc", "system": "internal-api.dev.example.com"}[step.mode]
+		lc.wireUntil(t, w.plan(), "internal-api answers in mode "+step.mode+" with SNI "+sni, func(ws map[string]verify.Wire) bool {
+			return ws["internal-api"].OK() && ws["internal-api"].SNI == sni
+		})
 	}
 	w.writeConfig(good)
 	if res, err := w.up(); err != nil {
@@ -409,6 +420,17 @@ func TestDevStackOnTheLocalCluster(t *testing.T) {
 	lc.wireUntil(t, w.plan(), "internal-api answers with a certificate from the CA in broken-ca", func(ws map[string]verify.Wire) bool {
 		return ws["internal-api"].OK()
 	})
+	// Another actor deletes internal-api's BackendTLSPolicy: the stack still says ca, Envoy
+	// now speaks plain text to the backend's TLS port, and the wire says so.
+	if err := api.Delete(context.Background(), gwv1, "BackendTLSPolicy", "apps", "internal-api-https"); err != nil {
+		t.Fatal(err)
+	}
+	wires = lc.wireUntil(t, w.plan(), "internal-api reached in plain text once its policy is gone", func(ws map[string]verify.Wire) bool {
+		return ws["internal-api"].PlainToTLSPort
+	})
+	if wi := wires["internal-api"]; wi.OK() || !strings.Contains(strings.Join(wi.Problems, ";"), "reached the backend in plain text") {
+		t.Errorf("on the wire, internal-api without its policy: %s; want MISMATCH, reached in plain text", wi)
+	}
 	goneAfterDestroy()
 }
 
