@@ -13,7 +13,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/blang/semver"
 	p "github.com/pulumi/pulumi-go-provider"
@@ -48,6 +47,7 @@ func New() (p.Provider, error) {
 	if err != nil {
 		return p.Provider{}, err
 	}
+	prov.Update = unknownDuringPreview(prov.Update)
 	inner := prov.GetSchema
 	prov.GetSchema = func(ctx context.Context, req p.GetSchemaRequest) (p.GetSchemaResponse, error) {
 		resp, err := inner(ctx, req)
@@ -77,6 +77,11 @@ type CertificateBundleArgs struct {
 	DNSNames   []string `pulumi:"dnsNames" provider:"replaceOnChanges"`
 	WithCA     bool     `pulumi:"withCa,optional" provider:"replaceOnChanges"`
 	Usage      *string  `pulumi:"usage,optional" provider:"replaceOnChanges"`
+	// The lifecycle (provider/lifecycle.go); unset means the defaults. Changing them replaces
+	// nothing: they apply from the next issue on.
+	ValidityDays    *int `pulumi:"validityDays,optional"`
+	CAValidityDays  *int `pulumi:"caValidityDays,optional"`
+	RenewBeforeDays *int `pulumi:"renewBeforeDays,optional"`
 }
 
 // CertificateBundleState is the generated material.
@@ -86,6 +91,10 @@ type CertificateBundleState struct {
 	CertPEM   string `pulumi:"certPem"`
 	KeyPEM    string `pulumi:"keyPem" provider:"secret"`
 	NotAfter  string `pulumi:"notAfter"`
+	// CAKeyPEM is kept so that a renewed leaf is issued by the same CA; "" for a self-signed
+	// leaf and for bundles made before it was kept (their renewal is a CA rollover).
+	CAKeyPEM   string `pulumi:"caKeyPem,optional" provider:"secret"`
+	CANotAfter string `pulumi:"caNotAfter,optional"`
 }
 
 // Annotate documents the resource in the schema and every SDK.
@@ -99,14 +108,19 @@ func (a *CertificateBundleArgs) Annotate(an infer.Annotator) {
 	an.Describe(&a.DNSNames, "DNS subject alternative names of the leaf; the first is the name the gateway verifies.")
 	an.Describe(&a.WithCA, "Issue the leaf from a generated CA (returned as caCertPem) instead of self-signing it.")
 	an.Describe(&a.Usage, "What the leaf is for: server (extended key usage serverAuth, the default) or client (clientAuth).")
+	an.Describe(&a.ValidityDays, "Validity of the leaf, in days (default 365); never past its CA's end.")
+	an.Describe(&a.CAValidityDays, "Validity of the generated CA, in days (default 1825); must exceed twice renewBeforeDays.")
+	an.Describe(&a.RenewBeforeDays, "A `pulumi up` this many days or fewer before the leaf ends re-issues it under the same CA (default 30); a CA ending within twice this starts a three-run CA rollover.")
 }
 
 // Annotate documents the outputs.
 func (s *CertificateBundleState) Annotate(an infer.Annotator) {
-	an.Describe(&s.CACertPEM, "PEM of the CA that verifies certPem (the leaf itself when self-signed).")
+	an.Describe(&s.CACertPEM, "PEM of the CAs that verify certPem (the leaf itself when self-signed): one CA, or the old and the new one during a CA rollover.")
+	an.Describe(&s.CAKeyPEM, "PEM (PKCS#8) of the current CA's private key, kept to renew the leaf under the same CA. Secret.")
+	an.Describe(&s.CANotAfter, "End of the validity of the current CA (the leaf's own when self-signed), RFC 3339.")
 	an.Describe(&s.CertPEM, "PEM of the leaf certificate.")
 	an.Describe(&s.KeyPEM, "PEM (PKCS#8) of the leaf's private key. Secret.")
-	an.Describe(&s.NotAfter, "End of the validity of the certificates (the leaf's notAfter), RFC 3339.")
+	an.Describe(&s.NotAfter, "End of the validity of the leaf (its notAfter), RFC 3339.")
 }
 
 // Check refuses a usage the generator does not know, at preview.
@@ -122,26 +136,28 @@ func (*CertificateBundle) Check(ctx context.Context, req infer.CheckRequest) (in
 			failures = append(failures, p.CheckFailure{Property: "usage", Reason: fmt.Sprintf("unknown usage %q; use server or client", *args.Usage)})
 		}
 	}
+	failures = append(failures, checkLifetimes(args)...)
 	return infer.CheckResponse[CertificateBundleArgs]{Inputs: args, Failures: failures}, nil
 }
 
-// Create generates the bundle (nothing during preview: the outputs are unknown then).
+// Create generates the bundle at the provider's clock (nothing during preview: the outputs are unknown then).
 func (*CertificateBundle) Create(ctx context.Context, req infer.CreateRequest[CertificateBundleArgs]) (infer.CreateResponse[CertificateBundleState], error) {
 	in := req.Inputs
 	state := CertificateBundleState{CertificateBundleArgs: in}
 	if req.DryRun {
 		return infer.CreateResponse[CertificateBundleState]{ID: req.Name, Output: state}, nil
 	}
-	usage := pki.UsageServer
-	if in.Usage != nil {
-		usage = pki.Usage(*in.Usage)
+	t, err := now()
+	if err != nil {
+		return infer.CreateResponse[CertificateBundleState]{}, err
 	}
-	b, err := pki.Generate(pki.Request{CommonName: in.CommonName, DNSNames: in.DNSNames, WithCA: in.WithCA, Usage: usage}, time.Now())
+	validity, caValidity, _ := in.lifetimes()
+	b, err := pki.Generate(pki.Request{CommonName: in.CommonName, DNSNames: in.DNSNames, WithCA: in.WithCA, Usage: in.usage(), ValidFor: validity, CAValidFor: caValidity}, t)
 	if err != nil {
 		return infer.CreateResponse[CertificateBundleState]{}, fmt.Errorf("certificate %s: %w", req.Name, err)
 	}
-	state.CACertPEM, state.CertPEM, state.KeyPEM = b.CACertPEM, b.CertPEM, b.KeyPEM
-	state.NotAfter = b.NotAfter.UTC().Format(time.RFC3339)
+	state.CACertPEM, state.CAKeyPEM, state.CertPEM, state.KeyPEM = b.CACertPEM, b.CAKeyPEM, b.CertPEM, b.KeyPEM
+	state.NotAfter, state.CANotAfter = rfc3339(b.NotAfter), rfc3339(b.CANotAfter)
 	return infer.CreateResponse[CertificateBundleState]{ID: req.Name, Output: state}, nil
 }
 

@@ -77,6 +77,9 @@ func TestSchema(t *testing.T) {
 	if !ok {
 		t.Fatalf("schema lacks %s", bundleType)
 	}
+	if !cb.Properties["caKeyPem"].Secret {
+		t.Error("caKeyPem is not secret in the schema")
+	}
 	if !cb.Properties["keyPem"].Secret {
 		t.Error("keyPem is not a secret in the schema")
 	}

@@ -35,6 +35,7 @@ var typeNames = map[string]string{
 	"NLBServiceArgs":   "NlbService",
 	"TargetGroupArgs":  "TargetGroup",
 	"HealthCheckArgs":  "HealthCheck",
+	"CertificatesArgs": "CertificateLifecycle",
 }
 
 // specTypes are the Go types of the arguments, by Go name, for their default tags.

@@ -10,6 +10,7 @@ var docs = map[string]map[string]string{
 		"":                      "Args describes one environment: the Envoy Gateway install, one Gateway and its TLS backends. The JSON names are the stack configuration keys under the `upstream-tls:` namespace.",
 		"allowInsecureBackends": "AllowInsecureBackends permits `insecure` backends (and, on the EKS path, NLB TLS targets, which the NLB never verifies) in a production environment. They are still reported as unverified.",
 		"backends":              "Backends are the TLS backends; each gets a route and its upstream TLS configuration.",
+		"certificates":          "Certificates sets the lifecycle of every certificate the component generates (serving certificates and their CAs, the listeners' and the control plane's). A `pulumi up` inside a certificate's renewal window re-issues it in place: a leaf under its unchanged CA (only the Secret changes), a CA by a rollover over three runs (the CA ConfigMap first carries both CAs, then the serving certificate moves, then the old CA leaves). Unset: the defaults below.",
 		"eks":                   "EKS is the AWS EKS path (AWS Load Balancer Controller NLB speaking TLS to the pods). Off unless eks.enabled is true.",
 		"environment":           "Environment is dev, staging or production. Production refuses `insecure` backends unless allowInsecureBackends is true.",
 		"envoyGateway":          "EnvoyGateway configures the Envoy Gateway installation and its GatewayClass.",
@@ -30,6 +31,12 @@ var docs = map[string]map[string]string{
 		"configMap": "ConfigMap names an existing ConfigMap in the backend namespace whose key `ca.crt` holds the CA.",
 		"generate":  "Generate creates a CA and, for deployed backends, a serving certificate it signs.",
 		"pem":       "PEM holds one or more CA certificates (PEM). Parsed and checked at preview time: each must be a CA, may sign certificates, be valid now, and permit tls.hostname.",
+	},
+	"CertificatesArgs": {
+		"":                "CertificatesArgs is the lifecycle of the generated certificates. A change applies from the next issue on; it re-issues nothing by itself.",
+		"caValidityDays":  "CAValidityDays is how long each generated CA is valid, in days; at least validityDays and more than twice renewBeforeDays.",
+		"renewBeforeDays": "RenewBeforeDays: a `pulumi up` this many days or fewer before a leaf ends re-issues it; a CA ending within twice this starts its rollover. Less than validityDays.",
+		"validityDays":    "ValidityDays is how long each generated leaf certificate is valid, in days; a leaf never outlives its CA.",
 	},
 	"DeployArgs": {
 		"":                  "DeployArgs describes the workload deployed for a backend (when service.existing is false).",
@@ -184,6 +191,7 @@ var docs = map[string]map[string]string{
 		"":                  "UpstreamTls is gateway-to-backend (upstream) TLS for one environment: Envoy Gateway with the Gateway API CRDs, one Gateway, and every backend with its route and its upstream TLS (BackendTLSPolicy with the system CAs or a custom CA, or an Envoy Gateway Backend that skips verification); optionally the AWS Load Balancer Controller NLB path on EKS. Invalid input is refused at preview, naming the field and the fix, before anything is registered.",
 		"backendApiEnabled": "BackendAPIEnabled reports whether Envoy Gateway's Backend API is on.",
 		"backends":          "Backends reports every backend: name, mode, verified, effective (the upstream TLS the gateway uses, derived from the created objects), hostname, clientCertificate and objects.",
+		"certificateExpiry": "CertificateExpiry is the end (RFC 3339) of every certificate generated for a backend, by certificate name (backend-<name>); `pulumi up` renews each within certificates.renewBeforeDays of its end.",
 		"gatewayName":       "GatewayName is the name of the Gateway.",
 		"gatewayNamespace":  "GatewayNamespace is the namespace of the Gateway and the routes.",
 		"nlbAddress":        "NLBAddress is the NLB's DNS name once LBC has provisioned it; empty otherwise.",

@@ -46,6 +46,9 @@ type TLSBackend struct {
 	// live status after apply (envoy.Observe): state accepted, rejected or unobserved (render
 	// mode, previews), and the conditions.
 	Observed pulumi.MapOutput `pulumi:"observed"`
+	// CertificateExpiry is the end (RFC 3339) of each certificate generated for the backend, by
+	// certificate name; renewed certificates report their new end.
+	CertificateExpiry pulumi.StringMapOutput `pulumi:"certificateExpiry"`
 }
 
 // New creates the planned backend.
@@ -64,6 +67,11 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, fmt.Errorf("tlsbackend %q: %w", name, err)
 	}
 	c.CACertificate = pulumi.String("").ToStringOutput()
+	ends := pulumi.StringMap{}
+	for _, req := range be.Certificates {
+		ends[req.Name] = certs[req.Name].NotAfter
+	}
+	c.CertificateExpiry = ends.ToStringMapOutput()
 	for _, req := range be.Certificates {
 		if req.WithCA {
 			c.CACertificate = certs[req.Name].CACertPEM
@@ -89,7 +97,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	c.Objects = pulumi.ToStringArray(keys).ToStringArrayOutput()
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"mode": c.Mode, "verified": c.Verified, "hostname": c.Hostname, "objects": c.Objects, "caCertificate": c.CACertificate,
-		"observed": c.Observed,
+		"observed": c.Observed, "certificateExpiry": c.CertificateExpiry,
 	}); err != nil {
 		return nil, err
 	}

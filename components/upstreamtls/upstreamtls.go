@@ -44,6 +44,10 @@ type UpstreamTls struct {
 	// for each backend's route after apply (accepted, rejected, unobserved), with MISMATCH where
 	// a backend reached over TLS has a rejected route. Unknown during previews.
 	ObservedPosture pulumi.StringOutput `pulumi:"observedPosture"`
+	// CertificateExpiry is the end (RFC 3339) of every certificate generated for a backend, by
+	// certificate name (backend-<name>); `pulumi up` renews each within
+	// certificates.renewBeforeDays of its end.
+	CertificateExpiry pulumi.StringMapOutput `pulumi:"certificateExpiry"`
 	// GatewayName is the name of the Gateway.
 	GatewayName pulumi.StringOutput `pulumi:"gatewayName"`
 	// GatewayNamespace is the namespace of the Gateway and the routes.
@@ -166,13 +170,14 @@ func apply(ctx *pulumi.Context, name string, p *plan.Plan, opts ...pulumi.Resour
 		return nil, err
 	}
 	var statuses pulumi.MapArray
-	var observed []any
+	var observed, expiries []any
 	for _, b := range p.Envoy.Backends {
 		tb, err := tlsbackend.New(ctx, name+"-"+b.Name, &tlsbackend.Args{Backend: b, Deps: deps}, parent)
 		if err != nil {
 			return nil, err
 		}
 		observed = append(observed, tb.Observed)
+		expiries = append(expiries, tb.CertificateExpiry)
 		statuses = append(statuses, pulumi.Map{
 			"name":              pulumi.String(b.Name),
 			"mode":              pulumi.String(string(b.Mode)),
@@ -207,12 +212,31 @@ func apply(ctx *pulumi.Context, name string, p *plan.Plan, opts ...pulumi.Resour
 		c.NLBAddress = nlb.GatewayAddress
 	}
 	c.Backends = statuses.ToMapArrayOutput()
-	c.Posture = pulumi.String(p.Posture()).ToStringOutput()
+	// The posture's CERTIFICATES column counts the days left from the generated certificates'
+	// real ends (a renewal shows at once).
+	c.CertificateExpiry = pulumi.All(expiries...).ApplyT(func(all []any) map[string]string {
+		out := map[string]string{}
+		for _, m := range all {
+			for k, v := range m.(map[string]string) {
+				out[k] = v
+			}
+		}
+		return out
+	}).(pulumi.StringMapOutput)
+	c.Posture = c.CertificateExpiry.ApplyT(func(m map[string]string) string {
+		ends := map[string]time.Time{}
+		for k, v := range m {
+			if t, err := time.Parse(time.RFC3339, v); err == nil {
+				ends[k] = t
+			}
+		}
+		return p.PostureAt(ends)
+	}).(pulumi.StringOutput)
 	c.GatewayName = gw.Name
 	c.GatewayNamespace = gw.Namespace
 	c.BackendAPIEnabled = eg.BackendAPIEnabled
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
-		"backends": c.Backends, "posture": c.Posture, "observedPosture": c.ObservedPosture, "gatewayName": c.GatewayName,
+		"backends": c.Backends, "posture": c.Posture, "certificateExpiry": c.CertificateExpiry, "observedPosture": c.ObservedPosture, "gatewayName": c.GatewayName,
 		"gatewayNamespace": c.GatewayNamespace, "backendApiEnabled": c.BackendAPIEnabled,
 		"nlbTargets": c.NLBTargets, "nlbAddress": c.NLBAddress,
 	}); err != nil {

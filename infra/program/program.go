@@ -77,7 +77,11 @@ func New(opts Options) pulumi.RunFunc {
 		if _, err := plan.Build(st.Args); err != nil {
 			return err
 		}
-		providerArgs := &kubernetes.ProviderArgs{}
+		// Secrets and ConfigMaps update in place: a certificate renewal changes a Secret's data
+		// and a CA rollover a ConfigMap's, and without these the Kubernetes provider replaces
+		// the object (deletes it, then creates it again, under the same name), leaving the
+		// gateway without it for a moment. Objects marked immutable are still replaced.
+		providerArgs := &kubernetes.ProviderArgs{EnableSecretMutable: pulumi.Bool(true), EnableConfigMapMutable: pulumi.Bool(true)}
 		if st.RenderDir != "" {
 			providerArgs.RenderYamlToDirectory = pulumi.String(st.RenderDir)
 		}

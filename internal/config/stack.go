@@ -44,10 +44,11 @@ const (
 	KeyKubeconfig            = "kubeconfig"
 	KeyNodelessCluster       = "nodelessCluster"
 	KeyPreflight             = "preflight"
+	KeyCertificates          = "certificates"
 )
 
 // Keys lists every product key.
-var Keys = []string{KeyEnvironment, KeyRenderDir, KeyKubeconfig, KeyNodelessCluster, KeyAllowInsecureBackends, KeyEnvoyGateway, KeyGateway, KeyBackends, KeyEKS, KeyPreflight}
+var Keys = []string{KeyEnvironment, KeyRenderDir, KeyKubeconfig, KeyNodelessCluster, KeyAllowInsecureBackends, KeyEnvoyGateway, KeyGateway, KeyBackends, KeyEKS, KeyPreflight, KeyCertificates}
 
 // Stack is a decoded stack configuration.
 type Stack struct {
@@ -116,6 +117,7 @@ func Decode(lookup Lookup) (Stack, error) {
 		{KeyBackends, &s.Args.Backends},
 		{KeyEKS, &s.Args.EKS},
 		{KeyPreflight, &s.Args.Preflight},
+		{KeyCertificates, &s.Args.Certificates},
 	} {
 		v, ok := lookup(k.key)
 		if !ok {

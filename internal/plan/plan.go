@@ -18,6 +18,7 @@ import (
 	"github.com/upstream-tls/upstream-tls/internal/plan/core"
 	"github.com/upstream-tls/upstream-tls/internal/plan/eks"
 	"github.com/upstream-tls/upstream-tls/internal/plan/envoy"
+	"github.com/upstream-tls/upstream-tls/internal/pki"
 	"github.com/upstream-tls/upstream-tls/internal/spec"
 )
 
@@ -42,6 +43,9 @@ type Plan struct {
 	// Warnings are accepted but noteworthy choices (for example an allowed insecure backend in
 	// production); the components log them.
 	Warnings []string
+	// Now is the clock the plan was built at (Options.Now): the posture's days left count
+	// from it.
+	Now time.Time `json:"-"`
 }
 
 // FormerParentEnvoyGateway names the Envoy Gateway component as a former parent of the CRDs.
@@ -72,6 +76,10 @@ func BuildWith(args spec.Args, opts Options) (*Plan, error) {
 		return nil, err
 	}
 	p.Warnings = warnings(p)
+	p.Now = opts.Now
+	if p.Now.IsZero() {
+		p.Now = time.Now()
+	}
 	return p, nil
 }
 
@@ -103,6 +111,7 @@ func validated(problems *core.Problems, args spec.Args, opts Options) spec.Args 
 		now = time.Now()
 	}
 	validateRaw(problems, &args)
+	validateLifecycle(problems, &args)
 	a := WithDefaults(args)
 	envoy.Validate(problems, &a, envoy.Context{Now: now})
 	eks.Validate(problems, &a)
@@ -168,6 +177,7 @@ func planned(problems *core.Problems, a spec.Args, formerOwners bool) (*Plan, er
 	eks.Uses(&p.Args, reg)
 	reg.Check(problems)
 	p.Envoy.DerivePostures(&p.Args, p.Envoy.Objects(), problems)
+	applyLifecycle(p)
 	return p, nil
 }
 
@@ -278,10 +288,15 @@ func (p *Plan) AllCertificates() []core.Certificate {
 }
 
 // Posture renders one line per backend: name, mode, whether the gateway verifies it (derived
-// from the planned objects), hostname; then, on EKS, one line per NLB target.
-func (p *Plan) Posture() string {
+// from the planned objects), hostname, and the days left on its certificates (Expiry, as
+// planned); then, on EKS, one line per NLB target.
+func (p *Plan) Posture() string { return p.PostureAt(nil) }
+
+// PostureAt is Posture with the generated certificates' real ends, by certificate name (the
+// CertificateBundles' notAfter); a certificate not in ends counts as freshly issued.
+func (p *Plan) PostureAt(ends map[string]time.Time) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-24s %-9s %-9s %s\n", "BACKEND", "MODE", "VERIFIED", "HOSTNAME (SNI)")
+	fmt.Fprintf(&b, "%-24s %-9s %-9s %-40s %s\n", "BACKEND", "MODE", "VERIFIED", "HOSTNAME (SNI)", "CERTIFICATES")
 	for _, be := range p.Envoy.Backends {
 		verified := "yes"
 		switch e := be.Posture.Effective; {
@@ -291,7 +306,7 @@ func (p *Plan) Posture() string {
 		default:
 			verified = "NO:" + string(e)
 		}
-		fmt.Fprintf(&b, "%-24s %-9s %-9s %s\n", be.Name, be.Mode, verified, be.Hostname)
+		fmt.Fprintf(&b, "%-24s %-9s %-9s %-40s %s\n", be.Name, be.Mode, verified, be.Hostname, p.expiry(be, ends))
 	}
 	if p.EKS != nil {
 		fmt.Fprintf(&b, "\n%-24s %-20s %-8s %-13s %s\n", "NLB TARGET", "LISTENER", "TO PODS", "NLB VERIFIES", "SERVICE")
@@ -300,6 +315,45 @@ func (p *Plan) Posture() string {
 		}
 	}
 	return b.String()
+}
+
+// expiry is the CERTIFICATES column of a backend: the days left on the first of its
+// certificates to end, whose they are (generated: renewed by `pulumi up` when renewBeforeDays
+// or fewer are left; a supplied CA: nobody renews it), or "-" when no certificate of the backend
+// is the component's to read (a system backend's, a CA in a ConfigMap).
+func (p *Plan) expiry(be envoy.Backend, ends map[string]time.Time) string {
+	validity, _, renewBefore := lifetimes(&p.Args)
+	var first time.Time
+	what := ""
+	for _, c := range be.Certificates {
+		end, ok := ends[c.Name]
+		if !ok {
+			end = p.Now.Add(time.Duration(validity) * 24 * time.Hour)
+		}
+		if first.IsZero() || end.Before(first) {
+			first, what = end, fmt.Sprintf("generated, renews at %dd", renewBefore)
+		}
+	}
+	for _, a := range p.Args.Backends {
+		if a.Name != be.Name || a.TLS.CA == nil || a.TLS.CA.PEM == "" {
+			continue
+		}
+		if certs, _, err := pki.ParseCABundle(a.TLS.CA.PEM); err == nil {
+			for _, c := range certs {
+				if first.IsZero() || c.NotAfter.Before(first) {
+					first, what = c.NotAfter, "supplied CA: renew it yourself"
+				}
+			}
+		}
+	}
+	if first.IsZero() {
+		return "-"
+	}
+	d := int(first.Sub(p.Now).Hours() / 24)
+	if d < 0 {
+		return fmt.Sprintf("EXPIRED %dd ago (%s)", -d, what)
+	}
+	return fmt.Sprintf("%dd (%s)", d, what)
 }
 
 // Order is every install step and object with what it waits for, by key: the install order as a

@@ -10,8 +10,9 @@ import (
 
 // CertificateToken is the type of the generated-certificate resource the upstream-tls provider
 // (provider/) serves: it generates a certificate (optionally with its own CA) once, keeps it in
-// the stack state with the private key as a secret, and returns the same material on every
-// later run, so a second `pulumi up` changes nothing. This is its Pulumi client; the crypto is
+// the stack state with the private keys as secrets, and returns the same material on every
+// later run, so a second `pulumi up` changes nothing, until a certificate is inside its renewal
+// window (provider/lifecycle.go): then an update re-issues it in place. This is its Pulumi client; the crypto is
 // internal/pki.
 const CertificateToken = "upstream-tls:index:CertificateBundle"
 
@@ -20,6 +21,7 @@ const (
 	OutCACertPEM = "caCertPem"
 	OutCertPEM   = "certPem"
 	OutKeyPEM    = "keyPem"
+	OutCAKeyPEM  = "caKeyPem"
 )
 
 // Bundle is a generated certificate, its key and its CA.
@@ -57,8 +59,14 @@ func Certificate(ctx *pulumi.Context, req core.Certificate, opts ...pulumi.Resou
 		props["usage"] = pulumi.String(string(req.Usage))
 		replaceOn = append(replaceOn, "usage")
 	}
+	// The lifecycle goes only where it differs from the defaults (the plan leaves those 0).
+	for k, v := range map[string]int{"validityDays": req.ValidityDays, "caValidityDays": req.CAValidityDays, "renewBeforeDays": req.RenewBeforeDays} {
+		if v != 0 {
+			props[k] = pulumi.Int(v)
+		}
+	}
 	opts = append(opts,
-		pulumi.AdditionalSecretOutputs([]string{OutKeyPEM}),
+		pulumi.AdditionalSecretOutputs([]string{OutKeyPEM, OutCAKeyPEM}),
 		pulumi.ReplaceOnChanges(replaceOn),
 	)
 	if err := ctx.RegisterResource(CertificateToken, req.Name, props, &b, opts...); err != nil {

@@ -77,6 +77,27 @@ type Args struct {
 	// a CA ConfigMap without ca.crt, or Gateway API CRDs owned by another tool are refused there,
 	// naming the objects. Unset: no reads.
 	Preflight *PreflightArgs `json:"preflight,omitempty" pulumi:"preflight,optional"`
+	// Certificates sets the lifecycle of every certificate the component generates (serving
+	// certificates and their CAs, the listeners' and the control plane's). A `pulumi up` inside
+	// a certificate's renewal window re-issues it in place: a leaf under its unchanged CA (only
+	// the Secret changes), a CA by a rollover over three runs (the CA ConfigMap first carries
+	// both CAs, then the serving certificate moves, then the old CA leaves). Unset: the
+	// defaults below.
+	Certificates *CertificatesArgs `json:"certificates,omitempty" pulumi:"certificates,optional"`
+}
+
+// CertificatesArgs is the lifecycle of the generated certificates. A change applies from the
+// next issue on; it re-issues nothing by itself.
+type CertificatesArgs struct {
+	// ValidityDays is how long each generated leaf certificate is valid, in days; a leaf never
+	// outlives its CA.
+	ValidityDays int `json:"validityDays,omitempty" pulumi:"validityDays,optional" default:"365"`
+	// CAValidityDays is how long each generated CA is valid, in days; at least validityDays and
+	// more than twice renewBeforeDays.
+	CAValidityDays int `json:"caValidityDays,omitempty" pulumi:"caValidityDays,optional" default:"1825"`
+	// RenewBeforeDays: a `pulumi up` this many days or fewer before a leaf ends re-issues it;
+	// a CA ending within twice this starts its rollover. Less than validityDays.
+	RenewBeforeDays int `json:"renewBeforeDays,omitempty" pulumi:"renewBeforeDays,optional" default:"30"`
 }
 
 // PreflightArgs locates the cluster of the preflight reads. The reads need get and list on

@@ -350,7 +350,7 @@ func Existing(name string, mode spec.Mode) spec.BackendArgs {
 
 // Test CAs that can never verify, made with real crypto.
 var (
-	ExpiredCA = mustCA(pki.Request{CommonName: "expired", DNSNames: []string{"x"}, WithCA: true, ValidFor: time.Hour}, time.Now().Add(-48*time.Hour))
+	ExpiredCA = mustCA(pki.Request{CommonName: "expired", DNSNames: []string{"x"}, WithCA: true, ValidFor: time.Hour, CAValidFor: time.Hour}, time.Now().Add(-48*time.Hour))
 	FutureCA  = mustCA(pki.Request{CommonName: "future", DNSNames: []string{"x"}, WithCA: true}, time.Now().Add(48*time.Hour))
 	// NoSignCA and ConstrainedCA are made with the x509 package directly (pki only issues
 	// well-formed CAs).

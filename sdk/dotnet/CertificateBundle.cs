@@ -16,10 +16,28 @@ namespace Pulumi.UpstreamTls
     public partial class CertificateBundle : global::Pulumi.CustomResource
     {
         /// <summary>
-        /// PEM of the CA that verifies certPem (the leaf itself when self-signed).
+        /// PEM of the CAs that verify certPem (the leaf itself when self-signed): one CA, or the old and the new one during a CA rollover.
         /// </summary>
         [Output("caCertPem")]
         public Output<string> CaCertPem { get; private set; } = null!;
+
+        /// <summary>
+        /// PEM (PKCS#8) of the current CA's private key, kept to renew the leaf under the same CA. Secret.
+        /// </summary>
+        [Output("caKeyPem")]
+        public Output<string?> CaKeyPem { get; private set; } = null!;
+
+        /// <summary>
+        /// End of the validity of the current CA (the leaf's own when self-signed), RFC 3339.
+        /// </summary>
+        [Output("caNotAfter")]
+        public Output<string?> CaNotAfter { get; private set; } = null!;
+
+        /// <summary>
+        /// Validity of the generated CA, in days (default 1825); must exceed twice renewBeforeDays.
+        /// </summary>
+        [Output("caValidityDays")]
+        public Output<int?> CaValidityDays { get; private set; } = null!;
 
         /// <summary>
         /// PEM of the leaf certificate.
@@ -46,16 +64,28 @@ namespace Pulumi.UpstreamTls
         public Output<string> KeyPem { get; private set; } = null!;
 
         /// <summary>
-        /// End of the validity of the certificates (the leaf's notAfter), RFC 3339.
+        /// End of the validity of the leaf (its notAfter), RFC 3339.
         /// </summary>
         [Output("notAfter")]
         public Output<string> NotAfter { get; private set; } = null!;
+
+        /// <summary>
+        /// A `pulumi up` this many days or fewer before the leaf ends re-issues it under the same CA (default 30); a CA ending within twice this starts a three-run CA rollover.
+        /// </summary>
+        [Output("renewBeforeDays")]
+        public Output<int?> RenewBeforeDays { get; private set; } = null!;
 
         /// <summary>
         /// What the leaf is for: server (extended key usage serverAuth, the default) or client (clientAuth).
         /// </summary>
         [Output("usage")]
         public Output<string?> Usage { get; private set; } = null!;
+
+        /// <summary>
+        /// Validity of the leaf, in days (default 365); never past its CA's end.
+        /// </summary>
+        [Output("validityDays")]
+        public Output<int?> ValidityDays { get; private set; } = null!;
 
         /// <summary>
         /// Issue the leaf from a generated CA (returned as caCertPem) instead of self-signing it.
@@ -88,6 +118,7 @@ namespace Pulumi.UpstreamTls
                 Version = Utilities.Version,
                 AdditionalSecretOutputs =
                 {
+                    "caKeyPem",
                     "keyPem",
                 },
                 ReplaceOnChanges =
@@ -120,6 +151,12 @@ namespace Pulumi.UpstreamTls
     public sealed class CertificateBundleArgs : global::Pulumi.ResourceArgs
     {
         /// <summary>
+        /// Validity of the generated CA, in days (default 1825); must exceed twice renewBeforeDays.
+        /// </summary>
+        [Input("caValidityDays")]
+        public Input<int>? CaValidityDays { get; set; }
+
+        /// <summary>
         /// Common name of the leaf certificate.
         /// </summary>
         [Input("commonName", required: true)]
@@ -138,10 +175,22 @@ namespace Pulumi.UpstreamTls
         }
 
         /// <summary>
+        /// A `pulumi up` this many days or fewer before the leaf ends re-issues it under the same CA (default 30); a CA ending within twice this starts a three-run CA rollover.
+        /// </summary>
+        [Input("renewBeforeDays")]
+        public Input<int>? RenewBeforeDays { get; set; }
+
+        /// <summary>
         /// What the leaf is for: server (extended key usage serverAuth, the default) or client (clientAuth).
         /// </summary>
         [Input("usage")]
         public Input<string>? Usage { get; set; }
+
+        /// <summary>
+        /// Validity of the leaf, in days (default 365); never past its CA's end.
+        /// </summary>
+        [Input("validityDays")]
+        public Input<int>? ValidityDays { get; set; }
 
         /// <summary>
         /// Issue the leaf from a generated CA (returned as caCertPem) instead of self-signing it.

@@ -28,6 +28,12 @@ namespace Pulumi.UpstreamTls
         public Output<ImmutableArray<ImmutableDictionary<string, object>>> Backends { get; private set; } = null!;
 
         /// <summary>
+        /// CertificateExpiry is the end (RFC 3339) of every certificate generated for a backend, by certificate name (backend-&lt;name&gt;); `pulumi up` renews each within certificates.renewBeforeDays of its end.
+        /// </summary>
+        [Output("certificateExpiry")]
+        public Output<ImmutableDictionary<string, string>> CertificateExpiry { get; private set; } = null!;
+
+        /// <summary>
         /// GatewayName is the name of the Gateway.
         /// </summary>
         [Output("gatewayName")]
@@ -108,6 +114,12 @@ namespace Pulumi.UpstreamTls
             get => _backends ?? (_backends = new InputList<Inputs.BackendArgs>());
             set => _backends = value;
         }
+
+        /// <summary>
+        /// Certificates sets the lifecycle of every certificate the component generates (serving certificates and their CAs, the listeners' and the control plane's). A `pulumi up` inside a certificate's renewal window re-issues it in place: a leaf under its unchanged CA (only the Secret changes), a CA by a rollover over three runs (the CA ConfigMap first carries both CAs, then the serving certificate moves, then the old CA leaves). Unset: the defaults below.
+        /// </summary>
+        [Input("certificates")]
+        public Input<Inputs.CertificateLifecycleArgs>? Certificates { get; set; }
 
         /// <summary>
         /// EKS is the AWS EKS path (AWS Load Balancer Controller NLB speaking TLS to the pods). Off unless eks.enabled is true.

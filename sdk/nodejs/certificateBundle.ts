@@ -45,9 +45,21 @@ export class CertificateBundle extends pulumi.CustomResource {
     }
 
     /**
-     * PEM of the CA that verifies certPem (the leaf itself when self-signed).
+     * PEM of the CAs that verify certPem (the leaf itself when self-signed): one CA, or the old and the new one during a CA rollover.
      */
     declare public /*out*/ readonly caCertPem: pulumi.Output<string>;
+    /**
+     * PEM (PKCS#8) of the current CA's private key, kept to renew the leaf under the same CA. Secret.
+     */
+    declare public /*out*/ readonly caKeyPem: pulumi.Output<string | undefined>;
+    /**
+     * End of the validity of the current CA (the leaf's own when self-signed), RFC 3339.
+     */
+    declare public /*out*/ readonly caNotAfter: pulumi.Output<string | undefined>;
+    /**
+     * Validity of the generated CA, in days (default 1825); must exceed twice renewBeforeDays.
+     */
+    declare public readonly caValidityDays: pulumi.Output<number | undefined>;
     /**
      * PEM of the leaf certificate.
      */
@@ -65,13 +77,21 @@ export class CertificateBundle extends pulumi.CustomResource {
      */
     declare public /*out*/ readonly keyPem: pulumi.Output<string>;
     /**
-     * End of the validity of the certificates (the leaf's notAfter), RFC 3339.
+     * End of the validity of the leaf (its notAfter), RFC 3339.
      */
     declare public /*out*/ readonly notAfter: pulumi.Output<string>;
+    /**
+     * A `pulumi up` this many days or fewer before the leaf ends re-issues it under the same CA (default 30); a CA ending within twice this starts a three-run CA rollover.
+     */
+    declare public readonly renewBeforeDays: pulumi.Output<number | undefined>;
     /**
      * What the leaf is for: server (extended key usage serverAuth, the default) or client (clientAuth).
      */
     declare public readonly usage: pulumi.Output<string | undefined>;
+    /**
+     * Validity of the leaf, in days (default 365); never past its CA's end.
+     */
+    declare public readonly validityDays: pulumi.Output<number | undefined>;
     /**
      * Issue the leaf from a generated CA (returned as caCertPem) instead of self-signing it.
      */
@@ -94,26 +114,36 @@ export class CertificateBundle extends pulumi.CustomResource {
             if (args?.dnsNames === undefined && !opts.urn) {
                 throw new Error("Missing required property 'dnsNames'");
             }
+            resourceInputs["caValidityDays"] = args?.caValidityDays;
             resourceInputs["commonName"] = args?.commonName;
             resourceInputs["dnsNames"] = args?.dnsNames;
+            resourceInputs["renewBeforeDays"] = args?.renewBeforeDays;
             resourceInputs["usage"] = args?.usage;
+            resourceInputs["validityDays"] = args?.validityDays;
             resourceInputs["withCa"] = args?.withCa;
             resourceInputs["caCertPem"] = undefined /*out*/;
+            resourceInputs["caKeyPem"] = undefined /*out*/;
+            resourceInputs["caNotAfter"] = undefined /*out*/;
             resourceInputs["certPem"] = undefined /*out*/;
             resourceInputs["keyPem"] = undefined /*out*/;
             resourceInputs["notAfter"] = undefined /*out*/;
         } else {
             resourceInputs["caCertPem"] = undefined /*out*/;
+            resourceInputs["caKeyPem"] = undefined /*out*/;
+            resourceInputs["caNotAfter"] = undefined /*out*/;
+            resourceInputs["caValidityDays"] = undefined /*out*/;
             resourceInputs["certPem"] = undefined /*out*/;
             resourceInputs["commonName"] = undefined /*out*/;
             resourceInputs["dnsNames"] = undefined /*out*/;
             resourceInputs["keyPem"] = undefined /*out*/;
             resourceInputs["notAfter"] = undefined /*out*/;
+            resourceInputs["renewBeforeDays"] = undefined /*out*/;
             resourceInputs["usage"] = undefined /*out*/;
+            resourceInputs["validityDays"] = undefined /*out*/;
             resourceInputs["withCa"] = undefined /*out*/;
         }
         opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts);
-        const secretOpts = { additionalSecretOutputs: ["keyPem"] };
+        const secretOpts = { additionalSecretOutputs: ["caKeyPem", "keyPem"] };
         opts = pulumi.mergeOptions(opts, secretOpts);
         const replaceOnChanges = { replaceOnChanges: ["commonName", "dnsNames[*]", "usage", "withCa"] };
         opts = pulumi.mergeOptions(opts, replaceOnChanges);
@@ -126,6 +156,10 @@ export class CertificateBundle extends pulumi.CustomResource {
  */
 export interface CertificateBundleArgs {
     /**
+     * Validity of the generated CA, in days (default 1825); must exceed twice renewBeforeDays.
+     */
+    caValidityDays?: pulumi.Input<number | undefined>;
+    /**
      * Common name of the leaf certificate.
      */
     commonName: pulumi.Input<string>;
@@ -134,9 +168,17 @@ export interface CertificateBundleArgs {
      */
     dnsNames: pulumi.Input<pulumi.Input<string>[]>;
     /**
+     * A `pulumi up` this many days or fewer before the leaf ends re-issues it under the same CA (default 30); a CA ending within twice this starts a three-run CA rollover.
+     */
+    renewBeforeDays?: pulumi.Input<number | undefined>;
+    /**
      * What the leaf is for: server (extended key usage serverAuth, the default) or client (clientAuth).
      */
     usage?: pulumi.Input<string | undefined>;
+    /**
+     * Validity of the leaf, in days (default 365); never past its CA's end.
+     */
+    validityDays?: pulumi.Input<number | undefined>;
     /**
      * Issue the leaf from a generated CA (returned as caCertPem) instead of self-signing it.
      */

@@ -33,6 +33,10 @@ export class UpstreamTls extends pulumi.ComponentResource {
      */
     declare public readonly backends: pulumi.Output<{[key: string]: any}[]>;
     /**
+     * CertificateExpiry is the end (RFC 3339) of every certificate generated for a backend, by certificate name (backend-<name>); `pulumi up` renews each within certificates.renewBeforeDays of its end.
+     */
+    declare public /*out*/ readonly certificateExpiry: pulumi.Output<{[key: string]: string}>;
+    /**
      * GatewayName is the name of the Gateway.
      */
     declare public /*out*/ readonly gatewayName: pulumi.Output<string>;
@@ -70,12 +74,14 @@ export class UpstreamTls extends pulumi.ComponentResource {
         if (!opts.id) {
             resourceInputs["allowInsecureBackends"] = (args?.allowInsecureBackends) ?? false;
             resourceInputs["backends"] = args?.backends;
+            resourceInputs["certificates"] = args ? pulumi.output(args.certificates).apply(v => v === undefined ? undefined : inputs.certificateLifecycleArgsProvideDefaults(v)) : undefined;
             resourceInputs["eks"] = args ? pulumi.output(args.eks).apply(v => v === undefined ? undefined : inputs.eksArgsProvideDefaults(v)) : undefined;
             resourceInputs["environment"] = (args?.environment) ?? "dev";
             resourceInputs["envoyGateway"] = args ? pulumi.output(args.envoyGateway).apply(v => v === undefined ? undefined : inputs.envoyGatewayArgsProvideDefaults(v)) : undefined;
             resourceInputs["gateway"] = args ? pulumi.output(args.gateway).apply(v => v === undefined ? undefined : inputs.gatewayArgsProvideDefaults(v)) : undefined;
             resourceInputs["preflight"] = args?.preflight;
             resourceInputs["backendApiEnabled"] = undefined /*out*/;
+            resourceInputs["certificateExpiry"] = undefined /*out*/;
             resourceInputs["gatewayName"] = undefined /*out*/;
             resourceInputs["gatewayNamespace"] = undefined /*out*/;
             resourceInputs["nlbAddress"] = undefined /*out*/;
@@ -85,6 +91,7 @@ export class UpstreamTls extends pulumi.ComponentResource {
         } else {
             resourceInputs["backendApiEnabled"] = undefined /*out*/;
             resourceInputs["backends"] = undefined /*out*/;
+            resourceInputs["certificateExpiry"] = undefined /*out*/;
             resourceInputs["gatewayName"] = undefined /*out*/;
             resourceInputs["gatewayNamespace"] = undefined /*out*/;
             resourceInputs["nlbAddress"] = undefined /*out*/;
@@ -109,6 +116,10 @@ export interface UpstreamTlsArgs {
      * Backends are the TLS backends; each gets a route and its upstream TLS configuration.
      */
     backends?: pulumi.Input<pulumi.Input<inputs.BackendArgs>[] | undefined>;
+    /**
+     * Certificates sets the lifecycle of every certificate the component generates (serving certificates and their CAs, the listeners' and the control plane's). A `pulumi up` inside a certificate's renewal window re-issues it in place: a leaf under its unchanged CA (only the Secret changes), a CA by a rollover over three runs (the CA ConfigMap first carries both CAs, then the serving certificate moves, then the old CA leaves). Unset: the defaults below.
+     */
+    certificates?: pulumi.Input<inputs.CertificateLifecycleArgs | undefined>;
     /**
      * EKS is the AWS EKS path (AWS Load Balancer Controller NLB speaking TLS to the pods). Off unless eks.enabled is true.
      */

@@ -26,9 +26,22 @@ type Certificate struct {
 	// Usage is the leaf's key usage; empty means UsageServer (what every certificate planned
 	// before client certificates existed is, so their inputs stay unchanged).
 	Usage Usage `json:"usage,omitempty"`
+	// ValidityDays, CAValidityDays and RenewBeforeDays are the lifecycle (spec.CertificatesArgs)
+	// where it differs from the provider's defaults; 0 means the default, so the inputs of
+	// bundles planned before lifecycles existed stay unchanged.
+	ValidityDays    int `json:"validityDays,omitempty"`
+	CAValidityDays  int `json:"caValidityDays,omitempty"`
+	RenewBeforeDays int `json:"renewBeforeDays,omitempty"`
 	// Field is the configuration path that asks for the certificate.
 	Field string `json:"-"`
 }
+
+// The certificate lifecycle defaults (the CertificateBundle provider's own).
+const (
+	DefaultValidityDays    = 365
+	DefaultCAValidityDays  = 5 * 365
+	DefaultRenewBeforeDays = 30
+)
 
 // CRDBundle is a set of CRDs installed from one source.
 type CRDBundle struct {

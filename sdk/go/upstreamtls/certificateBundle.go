@@ -16,8 +16,14 @@ import (
 type CertificateBundle struct {
 	pulumi.CustomResourceState
 
-	// PEM of the CA that verifies certPem (the leaf itself when self-signed).
+	// PEM of the CAs that verify certPem (the leaf itself when self-signed): one CA, or the old and the new one during a CA rollover.
 	CaCertPem pulumi.StringOutput `pulumi:"caCertPem"`
+	// PEM (PKCS#8) of the current CA's private key, kept to renew the leaf under the same CA. Secret.
+	CaKeyPem pulumi.StringPtrOutput `pulumi:"caKeyPem"`
+	// End of the validity of the current CA (the leaf's own when self-signed), RFC 3339.
+	CaNotAfter pulumi.StringPtrOutput `pulumi:"caNotAfter"`
+	// Validity of the generated CA, in days (default 1825); must exceed twice renewBeforeDays.
+	CaValidityDays pulumi.IntPtrOutput `pulumi:"caValidityDays"`
 	// PEM of the leaf certificate.
 	CertPem pulumi.StringOutput `pulumi:"certPem"`
 	// Common name of the leaf certificate.
@@ -26,10 +32,14 @@ type CertificateBundle struct {
 	DnsNames pulumi.StringArrayOutput `pulumi:"dnsNames"`
 	// PEM (PKCS#8) of the leaf's private key. Secret.
 	KeyPem pulumi.StringOutput `pulumi:"keyPem"`
-	// End of the validity of the certificates (the leaf's notAfter), RFC 3339.
+	// End of the validity of the leaf (its notAfter), RFC 3339.
 	NotAfter pulumi.StringOutput `pulumi:"notAfter"`
+	// A `pulumi up` this many days or fewer before the leaf ends re-issues it under the same CA (default 30); a CA ending within twice this starts a three-run CA rollover.
+	RenewBeforeDays pulumi.IntPtrOutput `pulumi:"renewBeforeDays"`
 	// What the leaf is for: server (extended key usage serverAuth, the default) or client (clientAuth).
 	Usage pulumi.StringPtrOutput `pulumi:"usage"`
+	// Validity of the leaf, in days (default 365); never past its CA's end.
+	ValidityDays pulumi.IntPtrOutput `pulumi:"validityDays"`
 	// Issue the leaf from a generated CA (returned as caCertPem) instead of self-signing it.
 	WithCa pulumi.BoolPtrOutput `pulumi:"withCa"`
 }
@@ -48,6 +58,7 @@ func NewCertificateBundle(ctx *pulumi.Context,
 		return nil, errors.New("invalid value for required argument 'DnsNames'")
 	}
 	secrets := pulumi.AdditionalSecretOutputs([]string{
+		"caKeyPem",
 		"keyPem",
 	})
 	opts = append(opts, secrets)
@@ -97,24 +108,36 @@ func CertificateBundleExists(ctx *pulumi.Context,
 }
 
 type certificateBundleArgs struct {
+	// Validity of the generated CA, in days (default 1825); must exceed twice renewBeforeDays.
+	CaValidityDays *int `pulumi:"caValidityDays"`
 	// Common name of the leaf certificate.
 	CommonName string `pulumi:"commonName"`
 	// DNS subject alternative names of the leaf; the first is the name the gateway verifies.
 	DnsNames []string `pulumi:"dnsNames"`
+	// A `pulumi up` this many days or fewer before the leaf ends re-issues it under the same CA (default 30); a CA ending within twice this starts a three-run CA rollover.
+	RenewBeforeDays *int `pulumi:"renewBeforeDays"`
 	// What the leaf is for: server (extended key usage serverAuth, the default) or client (clientAuth).
 	Usage *string `pulumi:"usage"`
+	// Validity of the leaf, in days (default 365); never past its CA's end.
+	ValidityDays *int `pulumi:"validityDays"`
 	// Issue the leaf from a generated CA (returned as caCertPem) instead of self-signing it.
 	WithCa *bool `pulumi:"withCa"`
 }
 
 // The set of arguments for constructing a CertificateBundle resource.
 type CertificateBundleArgs struct {
+	// Validity of the generated CA, in days (default 1825); must exceed twice renewBeforeDays.
+	CaValidityDays pulumi.IntPtrInput
 	// Common name of the leaf certificate.
 	CommonName pulumi.StringInput
 	// DNS subject alternative names of the leaf; the first is the name the gateway verifies.
 	DnsNames pulumi.StringArrayInput
+	// A `pulumi up` this many days or fewer before the leaf ends re-issues it under the same CA (default 30); a CA ending within twice this starts a three-run CA rollover.
+	RenewBeforeDays pulumi.IntPtrInput
 	// What the leaf is for: server (extended key usage serverAuth, the default) or client (clientAuth).
 	Usage pulumi.StringPtrInput
+	// Validity of the leaf, in days (default 365); never past its CA's end.
+	ValidityDays pulumi.IntPtrInput
 	// Issue the leaf from a generated CA (returned as caCertPem) instead of self-signing it.
 	WithCa pulumi.BoolPtrInput
 }
@@ -206,9 +229,24 @@ func (o CertificateBundleOutput) ToCertificateBundleOutputWithContext(ctx contex
 	return o
 }
 
-// PEM of the CA that verifies certPem (the leaf itself when self-signed).
+// PEM of the CAs that verify certPem (the leaf itself when self-signed): one CA, or the old and the new one during a CA rollover.
 func (o CertificateBundleOutput) CaCertPem() pulumi.StringOutput {
 	return o.ApplyT(func(v *CertificateBundle) pulumi.StringOutput { return v.CaCertPem }).(pulumi.StringOutput)
+}
+
+// PEM (PKCS#8) of the current CA's private key, kept to renew the leaf under the same CA. Secret.
+func (o CertificateBundleOutput) CaKeyPem() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *CertificateBundle) pulumi.StringPtrOutput { return v.CaKeyPem }).(pulumi.StringPtrOutput)
+}
+
+// End of the validity of the current CA (the leaf's own when self-signed), RFC 3339.
+func (o CertificateBundleOutput) CaNotAfter() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *CertificateBundle) pulumi.StringPtrOutput { return v.CaNotAfter }).(pulumi.StringPtrOutput)
+}
+
+// Validity of the generated CA, in days (default 1825); must exceed twice renewBeforeDays.
+func (o CertificateBundleOutput) CaValidityDays() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *CertificateBundle) pulumi.IntPtrOutput { return v.CaValidityDays }).(pulumi.IntPtrOutput)
 }
 
 // PEM of the leaf certificate.
@@ -231,14 +269,24 @@ func (o CertificateBundleOutput) KeyPem() pulumi.StringOutput {
 	return o.ApplyT(func(v *CertificateBundle) pulumi.StringOutput { return v.KeyPem }).(pulumi.StringOutput)
 }
 
-// End of the validity of the certificates (the leaf's notAfter), RFC 3339.
+// End of the validity of the leaf (its notAfter), RFC 3339.
 func (o CertificateBundleOutput) NotAfter() pulumi.StringOutput {
 	return o.ApplyT(func(v *CertificateBundle) pulumi.StringOutput { return v.NotAfter }).(pulumi.StringOutput)
+}
+
+// A `pulumi up` this many days or fewer before the leaf ends re-issues it under the same CA (default 30); a CA ending within twice this starts a three-run CA rollover.
+func (o CertificateBundleOutput) RenewBeforeDays() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *CertificateBundle) pulumi.IntPtrOutput { return v.RenewBeforeDays }).(pulumi.IntPtrOutput)
 }
 
 // What the leaf is for: server (extended key usage serverAuth, the default) or client (clientAuth).
 func (o CertificateBundleOutput) Usage() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *CertificateBundle) pulumi.StringPtrOutput { return v.Usage }).(pulumi.StringPtrOutput)
+}
+
+// Validity of the leaf, in days (default 365); never past its CA's end.
+func (o CertificateBundleOutput) ValidityDays() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *CertificateBundle) pulumi.IntPtrOutput { return v.ValidityDays }).(pulumi.IntPtrOutput)
 }
 
 // Issue the leaf from a generated CA (returned as caCertPem) instead of self-signing it.

@@ -688,6 +688,222 @@ func (o CaSourcePtrOutput) Pem() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
+// CertificatesArgs is the lifecycle of the generated certificates. A change applies from the next issue on; it re-issues nothing by itself.
+type CertificateLifecycle struct {
+	// CAValidityDays is how long each generated CA is valid, in days; at least validityDays and more than twice renewBeforeDays.
+	CaValidityDays *int `pulumi:"caValidityDays"`
+	// RenewBeforeDays: a `pulumi up` this many days or fewer before a leaf ends re-issues it; a CA ending within twice this starts its rollover. Less than validityDays.
+	RenewBeforeDays *int `pulumi:"renewBeforeDays"`
+	// ValidityDays is how long each generated leaf certificate is valid, in days; a leaf never outlives its CA.
+	ValidityDays *int `pulumi:"validityDays"`
+}
+
+// Defaults sets the appropriate defaults for CertificateLifecycle
+func (val *CertificateLifecycle) Defaults() *CertificateLifecycle {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.CaValidityDays == nil {
+		caValidityDays_ := 1825
+		tmp.CaValidityDays = &caValidityDays_
+	}
+	if tmp.RenewBeforeDays == nil {
+		renewBeforeDays_ := 30
+		tmp.RenewBeforeDays = &renewBeforeDays_
+	}
+	if tmp.ValidityDays == nil {
+		validityDays_ := 365
+		tmp.ValidityDays = &validityDays_
+	}
+	return &tmp
+}
+
+// CertificateLifecycleInput is an input type that accepts CertificateLifecycleArgs and CertificateLifecycleOutput values.
+// You can construct a concrete instance of `CertificateLifecycleInput` via:
+//
+//	CertificateLifecycleArgs{...}
+type CertificateLifecycleInput interface {
+	pulumi.Input
+
+	ToCertificateLifecycleOutput() CertificateLifecycleOutput
+	ToCertificateLifecycleOutputWithContext(context.Context) CertificateLifecycleOutput
+}
+
+// CertificatesArgs is the lifecycle of the generated certificates. A change applies from the next issue on; it re-issues nothing by itself.
+type CertificateLifecycleArgs struct {
+	// CAValidityDays is how long each generated CA is valid, in days; at least validityDays and more than twice renewBeforeDays.
+	CaValidityDays pulumi.IntPtrInput `pulumi:"caValidityDays"`
+	// RenewBeforeDays: a `pulumi up` this many days or fewer before a leaf ends re-issues it; a CA ending within twice this starts its rollover. Less than validityDays.
+	RenewBeforeDays pulumi.IntPtrInput `pulumi:"renewBeforeDays"`
+	// ValidityDays is how long each generated leaf certificate is valid, in days; a leaf never outlives its CA.
+	ValidityDays pulumi.IntPtrInput `pulumi:"validityDays"`
+}
+
+// Defaults sets the appropriate defaults for CertificateLifecycleArgs
+func (val *CertificateLifecycleArgs) Defaults() *CertificateLifecycleArgs {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.CaValidityDays == nil {
+		tmp.CaValidityDays = pulumi.IntPtr(1825)
+	}
+	if tmp.RenewBeforeDays == nil {
+		tmp.RenewBeforeDays = pulumi.IntPtr(30)
+	}
+	if tmp.ValidityDays == nil {
+		tmp.ValidityDays = pulumi.IntPtr(365)
+	}
+	return &tmp
+}
+func (CertificateLifecycleArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*CertificateLifecycle)(nil)).Elem()
+}
+
+func (i CertificateLifecycleArgs) ToCertificateLifecycleOutput() CertificateLifecycleOutput {
+	return i.ToCertificateLifecycleOutputWithContext(context.Background())
+}
+
+func (i CertificateLifecycleArgs) ToCertificateLifecycleOutputWithContext(ctx context.Context) CertificateLifecycleOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(CertificateLifecycleOutput)
+}
+
+func (i CertificateLifecycleArgs) ToCertificateLifecyclePtrOutput() CertificateLifecyclePtrOutput {
+	return i.ToCertificateLifecyclePtrOutputWithContext(context.Background())
+}
+
+func (i CertificateLifecycleArgs) ToCertificateLifecyclePtrOutputWithContext(ctx context.Context) CertificateLifecyclePtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(CertificateLifecycleOutput).ToCertificateLifecyclePtrOutputWithContext(ctx)
+}
+
+// CertificateLifecyclePtrInput is an input type that accepts CertificateLifecycleArgs, CertificateLifecyclePtr and CertificateLifecyclePtrOutput values.
+// You can construct a concrete instance of `CertificateLifecyclePtrInput` via:
+//
+//	        CertificateLifecycleArgs{...}
+//
+//	or:
+//
+//	        nil
+type CertificateLifecyclePtrInput interface {
+	pulumi.Input
+
+	ToCertificateLifecyclePtrOutput() CertificateLifecyclePtrOutput
+	ToCertificateLifecyclePtrOutputWithContext(context.Context) CertificateLifecyclePtrOutput
+}
+
+type certificateLifecyclePtrType CertificateLifecycleArgs
+
+func CertificateLifecyclePtr(v *CertificateLifecycleArgs) CertificateLifecyclePtrInput {
+	return (*certificateLifecyclePtrType)(v)
+}
+
+func (*certificateLifecyclePtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**CertificateLifecycle)(nil)).Elem()
+}
+
+func (i *certificateLifecyclePtrType) ToCertificateLifecyclePtrOutput() CertificateLifecyclePtrOutput {
+	return i.ToCertificateLifecyclePtrOutputWithContext(context.Background())
+}
+
+func (i *certificateLifecyclePtrType) ToCertificateLifecyclePtrOutputWithContext(ctx context.Context) CertificateLifecyclePtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(CertificateLifecyclePtrOutput)
+}
+
+// CertificatesArgs is the lifecycle of the generated certificates. A change applies from the next issue on; it re-issues nothing by itself.
+type CertificateLifecycleOutput struct{ *pulumi.OutputState }
+
+func (CertificateLifecycleOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*CertificateLifecycle)(nil)).Elem()
+}
+
+func (o CertificateLifecycleOutput) ToCertificateLifecycleOutput() CertificateLifecycleOutput {
+	return o
+}
+
+func (o CertificateLifecycleOutput) ToCertificateLifecycleOutputWithContext(ctx context.Context) CertificateLifecycleOutput {
+	return o
+}
+
+func (o CertificateLifecycleOutput) ToCertificateLifecyclePtrOutput() CertificateLifecyclePtrOutput {
+	return o.ToCertificateLifecyclePtrOutputWithContext(context.Background())
+}
+
+func (o CertificateLifecycleOutput) ToCertificateLifecyclePtrOutputWithContext(ctx context.Context) CertificateLifecyclePtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v CertificateLifecycle) *CertificateLifecycle {
+		return &v
+	}).(CertificateLifecyclePtrOutput)
+}
+
+// CAValidityDays is how long each generated CA is valid, in days; at least validityDays and more than twice renewBeforeDays.
+func (o CertificateLifecycleOutput) CaValidityDays() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v CertificateLifecycle) *int { return v.CaValidityDays }).(pulumi.IntPtrOutput)
+}
+
+// RenewBeforeDays: a `pulumi up` this many days or fewer before a leaf ends re-issues it; a CA ending within twice this starts its rollover. Less than validityDays.
+func (o CertificateLifecycleOutput) RenewBeforeDays() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v CertificateLifecycle) *int { return v.RenewBeforeDays }).(pulumi.IntPtrOutput)
+}
+
+// ValidityDays is how long each generated leaf certificate is valid, in days; a leaf never outlives its CA.
+func (o CertificateLifecycleOutput) ValidityDays() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v CertificateLifecycle) *int { return v.ValidityDays }).(pulumi.IntPtrOutput)
+}
+
+type CertificateLifecyclePtrOutput struct{ *pulumi.OutputState }
+
+func (CertificateLifecyclePtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**CertificateLifecycle)(nil)).Elem()
+}
+
+func (o CertificateLifecyclePtrOutput) ToCertificateLifecyclePtrOutput() CertificateLifecyclePtrOutput {
+	return o
+}
+
+func (o CertificateLifecyclePtrOutput) ToCertificateLifecyclePtrOutputWithContext(ctx context.Context) CertificateLifecyclePtrOutput {
+	return o
+}
+
+func (o CertificateLifecyclePtrOutput) Elem() CertificateLifecycleOutput {
+	return o.ApplyT(func(v *CertificateLifecycle) CertificateLifecycle {
+		if v != nil {
+			return *v
+		}
+		var ret CertificateLifecycle
+		return ret
+	}).(CertificateLifecycleOutput)
+}
+
+// CAValidityDays is how long each generated CA is valid, in days; at least validityDays and more than twice renewBeforeDays.
+func (o CertificateLifecyclePtrOutput) CaValidityDays() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *CertificateLifecycle) *int {
+		if v == nil {
+			return nil
+		}
+		return v.CaValidityDays
+	}).(pulumi.IntPtrOutput)
+}
+
+// RenewBeforeDays: a `pulumi up` this many days or fewer before a leaf ends re-issues it; a CA ending within twice this starts its rollover. Less than validityDays.
+func (o CertificateLifecyclePtrOutput) RenewBeforeDays() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *CertificateLifecycle) *int {
+		if v == nil {
+			return nil
+		}
+		return v.RenewBeforeDays
+	}).(pulumi.IntPtrOutput)
+}
+
+// ValidityDays is how long each generated leaf certificate is valid, in days; a leaf never outlives its CA.
+func (o CertificateLifecyclePtrOutput) ValidityDays() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *CertificateLifecycle) *int {
+		if v == nil {
+			return nil
+		}
+		return v.ValidityDays
+	}).(pulumi.IntPtrOutput)
+}
+
 // DeployArgs describes the workload deployed for a backend (when service.existing is false).
 type Deploy struct {
 	// CertificateSecret names an existing kubernetes.io/tls Secret the workload serves. When empty, the serving certificate is generated (signed by the generated CA in mode `ca`, self-signed in mode `insecure`). Mode `system` needs a publicly trusted certificate, so it requires this field for deployed backends.
@@ -4388,6 +4604,8 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*BackendTlsInput)(nil)).Elem(), BackendTlsArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*CaSourceInput)(nil)).Elem(), CaSourceArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*CaSourcePtrInput)(nil)).Elem(), CaSourceArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*CertificateLifecycleInput)(nil)).Elem(), CertificateLifecycleArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*CertificateLifecyclePtrInput)(nil)).Elem(), CertificateLifecycleArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DeployInput)(nil)).Elem(), DeployArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DeployPtrInput)(nil)).Elem(), DeployArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*EksInput)(nil)).Elem(), EksArgs{})
@@ -4427,6 +4645,8 @@ func init() {
 	pulumi.RegisterOutputType(BackendTlsOutput{})
 	pulumi.RegisterOutputType(CaSourceOutput{})
 	pulumi.RegisterOutputType(CaSourcePtrOutput{})
+	pulumi.RegisterOutputType(CertificateLifecycleOutput{})
+	pulumi.RegisterOutputType(CertificateLifecyclePtrOutput{})
 	pulumi.RegisterOutputType(DeployOutput{})
 	pulumi.RegisterOutputType(DeployPtrOutput{})
 	pulumi.RegisterOutputType(EksOutput{})

@@ -19,6 +19,8 @@ type UpstreamTls struct {
 	BackendApiEnabled pulumi.BoolOutput `pulumi:"backendApiEnabled"`
 	// Backends reports every backend: name, mode, verified, effective (the upstream TLS the gateway uses, derived from the created objects), hostname, clientCertificate and objects.
 	Backends pulumi.MapArrayOutput `pulumi:"backends"`
+	// CertificateExpiry is the end (RFC 3339) of every certificate generated for a backend, by certificate name (backend-<name>); `pulumi up` renews each within certificates.renewBeforeDays of its end.
+	CertificateExpiry pulumi.StringMapOutput `pulumi:"certificateExpiry"`
 	// GatewayName is the name of the Gateway.
 	GatewayName pulumi.StringOutput `pulumi:"gatewayName"`
 	// GatewayNamespace is the namespace of the Gateway and the routes.
@@ -43,6 +45,9 @@ func NewUpstreamTls(ctx *pulumi.Context,
 	if args.AllowInsecureBackends == nil {
 		allowInsecureBackends_ := false
 		args.AllowInsecureBackends = &allowInsecureBackends_
+	}
+	if args.Certificates != nil {
+		args.Certificates = args.Certificates.ToCertificateLifecyclePtrOutput().ApplyT(func(v *CertificateLifecycle) *CertificateLifecycle { return v.Defaults() }).(CertificateLifecyclePtrOutput)
 	}
 	if args.Eks != nil {
 		args.Eks = args.Eks.ToEksPtrOutput().ApplyT(func(v *Eks) *Eks { return v.Defaults() }).(EksPtrOutput)
@@ -71,6 +76,8 @@ type upstreamTlsArgs struct {
 	AllowInsecureBackends *bool `pulumi:"allowInsecureBackends"`
 	// Backends are the TLS backends; each gets a route and its upstream TLS configuration.
 	Backends []Backend `pulumi:"backends"`
+	// Certificates sets the lifecycle of every certificate the component generates (serving certificates and their CAs, the listeners' and the control plane's). A `pulumi up` inside a certificate's renewal window re-issues it in place: a leaf under its unchanged CA (only the Secret changes), a CA by a rollover over three runs (the CA ConfigMap first carries both CAs, then the serving certificate moves, then the old CA leaves). Unset: the defaults below.
+	Certificates *CertificateLifecycle `pulumi:"certificates"`
 	// EKS is the AWS EKS path (AWS Load Balancer Controller NLB speaking TLS to the pods). Off unless eks.enabled is true.
 	Eks *Eks `pulumi:"eks"`
 	// Environment is dev, staging or production. Production refuses `insecure` backends unless allowInsecureBackends is true.
@@ -89,6 +96,8 @@ type UpstreamTlsArgs struct {
 	AllowInsecureBackends *bool
 	// Backends are the TLS backends; each gets a route and its upstream TLS configuration.
 	Backends BackendArrayInput
+	// Certificates sets the lifecycle of every certificate the component generates (serving certificates and their CAs, the listeners' and the control plane's). A `pulumi up` inside a certificate's renewal window re-issues it in place: a leaf under its unchanged CA (only the Secret changes), a CA by a rollover over three runs (the CA ConfigMap first carries both CAs, then the serving certificate moves, then the old CA leaves). Unset: the defaults below.
+	Certificates CertificateLifecyclePtrInput
 	// EKS is the AWS EKS path (AWS Load Balancer Controller NLB speaking TLS to the pods). Off unless eks.enabled is true.
 	Eks EksPtrInput
 	// Environment is dev, staging or production. Production refuses `insecure` backends unless allowInsecureBackends is true.
@@ -196,6 +205,11 @@ func (o UpstreamTlsOutput) BackendApiEnabled() pulumi.BoolOutput {
 // Backends reports every backend: name, mode, verified, effective (the upstream TLS the gateway uses, derived from the created objects), hostname, clientCertificate and objects.
 func (o UpstreamTlsOutput) Backends() pulumi.MapArrayOutput {
 	return o.ApplyT(func(v *UpstreamTls) pulumi.MapArrayOutput { return v.Backends }).(pulumi.MapArrayOutput)
+}
+
+// CertificateExpiry is the end (RFC 3339) of every certificate generated for a backend, by certificate name (backend-<name>); `pulumi up` renews each within certificates.renewBeforeDays of its end.
+func (o UpstreamTlsOutput) CertificateExpiry() pulumi.StringMapOutput {
+	return o.ApplyT(func(v *UpstreamTls) pulumi.StringMapOutput { return v.CertificateExpiry }).(pulumi.StringMapOutput)
 }
 
 // GatewayName is the name of the Gateway.

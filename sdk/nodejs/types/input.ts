@@ -134,6 +134,35 @@ export interface CaSourceArgs {
 }
 
 /**
+ * CertificatesArgs is the lifecycle of the generated certificates. A change applies from the next issue on; it re-issues nothing by itself.
+ */
+export interface CertificateLifecycleArgs {
+    /**
+     * CAValidityDays is how long each generated CA is valid, in days; at least validityDays and more than twice renewBeforeDays.
+     */
+    caValidityDays?: pulumi.Input<number | undefined>;
+    /**
+     * RenewBeforeDays: a `pulumi up` this many days or fewer before a leaf ends re-issues it; a CA ending within twice this starts its rollover. Less than validityDays.
+     */
+    renewBeforeDays?: pulumi.Input<number | undefined>;
+    /**
+     * ValidityDays is how long each generated leaf certificate is valid, in days; a leaf never outlives its CA.
+     */
+    validityDays?: pulumi.Input<number | undefined>;
+}
+/**
+ * certificateLifecycleArgsProvideDefaults sets the appropriate defaults for CertificateLifecycleArgs
+ */
+export function certificateLifecycleArgsProvideDefaults(val: CertificateLifecycleArgs): CertificateLifecycleArgs {
+    return {
+        ...val,
+        caValidityDays: (val.caValidityDays) ?? 1825,
+        renewBeforeDays: (val.renewBeforeDays) ?? 30,
+        validityDays: (val.validityDays) ?? 365,
+    };
+}
+
+/**
  * DeployArgs describes the workload deployed for a backend (when service.existing is false).
  */
 export interface DeployArgs {

@@ -23,6 +23,8 @@ __all__ = [
     'BackendTlsArgsDict',
     'CaSourceArgs',
     'CaSourceArgsDict',
+    'CertificateLifecycleArgs',
+    'CertificateLifecycleArgsDict',
     'DeployArgs',
     'DeployArgsDict',
     'EksArgs',
@@ -472,6 +474,86 @@ class CaSourceArgs:
     @pem.setter
     def pem(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "pem", value)
+
+
+class CertificateLifecycleArgsDict(TypedDict):
+    """
+    CertificatesArgs is the lifecycle of the generated certificates. A change applies from the next issue on; it re-issues nothing by itself.
+    """
+    ca_validity_days: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    CAValidityDays is how long each generated CA is valid, in days; at least validityDays and more than twice renewBeforeDays.
+    """
+    renew_before_days: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    RenewBeforeDays: a `pulumi up` this many days or fewer before a leaf ends re-issues it; a CA ending within twice this starts its rollover. Less than validityDays.
+    """
+    validity_days: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    ValidityDays is how long each generated leaf certificate is valid, in days; a leaf never outlives its CA.
+    """
+
+@pulumi.input_type
+class CertificateLifecycleArgs:
+    def __init__(__self__, *,
+                 ca_validity_days: pulumi.Input[Optional[_builtins.int]] = None,
+                 renew_before_days: pulumi.Input[Optional[_builtins.int]] = None,
+                 validity_days: pulumi.Input[Optional[_builtins.int]] = None):
+        """
+        CertificatesArgs is the lifecycle of the generated certificates. A change applies from the next issue on; it re-issues nothing by itself.
+
+        :param pulumi.Input[_builtins.int] ca_validity_days: CAValidityDays is how long each generated CA is valid, in days; at least validityDays and more than twice renewBeforeDays.
+        :param pulumi.Input[_builtins.int] renew_before_days: RenewBeforeDays: a `pulumi up` this many days or fewer before a leaf ends re-issues it; a CA ending within twice this starts its rollover. Less than validityDays.
+        :param pulumi.Input[_builtins.int] validity_days: ValidityDays is how long each generated leaf certificate is valid, in days; a leaf never outlives its CA.
+        """
+        if ca_validity_days is None:
+            ca_validity_days = 1825
+        if ca_validity_days is not None:
+            pulumi.set(__self__, "ca_validity_days", ca_validity_days)
+        if renew_before_days is None:
+            renew_before_days = 30
+        if renew_before_days is not None:
+            pulumi.set(__self__, "renew_before_days", renew_before_days)
+        if validity_days is None:
+            validity_days = 365
+        if validity_days is not None:
+            pulumi.set(__self__, "validity_days", validity_days)
+
+    @_builtins.property
+    @pulumi.getter(name="caValidityDays")
+    def ca_validity_days(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        CAValidityDays is how long each generated CA is valid, in days; at least validityDays and more than twice renewBeforeDays.
+        """
+        return pulumi.get(self, "ca_validity_days")
+
+    @ca_validity_days.setter
+    def ca_validity_days(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "ca_validity_days", value)
+
+    @_builtins.property
+    @pulumi.getter(name="renewBeforeDays")
+    def renew_before_days(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        RenewBeforeDays: a `pulumi up` this many days or fewer before a leaf ends re-issues it; a CA ending within twice this starts its rollover. Less than validityDays.
+        """
+        return pulumi.get(self, "renew_before_days")
+
+    @renew_before_days.setter
+    def renew_before_days(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "renew_before_days", value)
+
+    @_builtins.property
+    @pulumi.getter(name="validityDays")
+    def validity_days(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        ValidityDays is how long each generated leaf certificate is valid, in days; a leaf never outlives its CA.
+        """
+        return pulumi.get(self, "validity_days")
+
+    @validity_days.setter
+    def validity_days(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "validity_days", value)
 
 
 class DeployArgsDict(TypedDict):

@@ -21,20 +21,32 @@ class CertificateBundleArgs:
     def __init__(__self__, *,
                  common_name: pulumi.Input[_builtins.str],
                  dns_names: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]],
+                 ca_validity_days: pulumi.Input[Optional[_builtins.int]] = None,
+                 renew_before_days: pulumi.Input[Optional[_builtins.int]] = None,
                  usage: pulumi.Input[Optional[_builtins.str]] = None,
+                 validity_days: pulumi.Input[Optional[_builtins.int]] = None,
                  with_ca: pulumi.Input[Optional[_builtins.bool]] = None):
         """
         The set of arguments for constructing a CertificateBundle resource.
 
         :param pulumi.Input[_builtins.str] common_name: Common name of the leaf certificate.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] dns_names: DNS subject alternative names of the leaf; the first is the name the gateway verifies.
+        :param pulumi.Input[_builtins.int] ca_validity_days: Validity of the generated CA, in days (default 1825); must exceed twice renewBeforeDays.
+        :param pulumi.Input[_builtins.int] renew_before_days: A `pulumi up` this many days or fewer before the leaf ends re-issues it under the same CA (default 30); a CA ending within twice this starts a three-run CA rollover.
         :param pulumi.Input[_builtins.str] usage: What the leaf is for: server (extended key usage serverAuth, the default) or client (clientAuth).
+        :param pulumi.Input[_builtins.int] validity_days: Validity of the leaf, in days (default 365); never past its CA's end.
         :param pulumi.Input[_builtins.bool] with_ca: Issue the leaf from a generated CA (returned as caCertPem) instead of self-signing it.
         """
         pulumi.set(__self__, "common_name", common_name)
         pulumi.set(__self__, "dns_names", dns_names)
+        if ca_validity_days is not None:
+            pulumi.set(__self__, "ca_validity_days", ca_validity_days)
+        if renew_before_days is not None:
+            pulumi.set(__self__, "renew_before_days", renew_before_days)
         if usage is not None:
             pulumi.set(__self__, "usage", usage)
+        if validity_days is not None:
+            pulumi.set(__self__, "validity_days", validity_days)
         if with_ca is not None:
             pulumi.set(__self__, "with_ca", with_ca)
 
@@ -63,6 +75,30 @@ class CertificateBundleArgs:
         pulumi.set(self, "dns_names", value)
 
     @_builtins.property
+    @pulumi.getter(name="caValidityDays")
+    def ca_validity_days(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Validity of the generated CA, in days (default 1825); must exceed twice renewBeforeDays.
+        """
+        return pulumi.get(self, "ca_validity_days")
+
+    @ca_validity_days.setter
+    def ca_validity_days(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "ca_validity_days", value)
+
+    @_builtins.property
+    @pulumi.getter(name="renewBeforeDays")
+    def renew_before_days(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        A `pulumi up` this many days or fewer before the leaf ends re-issues it under the same CA (default 30); a CA ending within twice this starts a three-run CA rollover.
+        """
+        return pulumi.get(self, "renew_before_days")
+
+    @renew_before_days.setter
+    def renew_before_days(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "renew_before_days", value)
+
+    @_builtins.property
     @pulumi.getter
     def usage(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
@@ -73,6 +109,18 @@ class CertificateBundleArgs:
     @usage.setter
     def usage(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "usage", value)
+
+    @_builtins.property
+    @pulumi.getter(name="validityDays")
+    def validity_days(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Validity of the leaf, in days (default 365); never past its CA's end.
+        """
+        return pulumi.get(self, "validity_days")
+
+    @validity_days.setter
+    def validity_days(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "validity_days", value)
 
     @_builtins.property
     @pulumi.getter(name="withCa")
@@ -93,9 +141,12 @@ class CertificateBundle(pulumi.CustomResource):
     def __init__(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 ca_validity_days: pulumi.Input[Optional[_builtins.int]] = None,
                  common_name: pulumi.Input[Optional[_builtins.str]] = None,
                  dns_names: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 renew_before_days: pulumi.Input[Optional[_builtins.int]] = None,
                  usage: pulumi.Input[Optional[_builtins.str]] = None,
+                 validity_days: pulumi.Input[Optional[_builtins.int]] = None,
                  with_ca: pulumi.Input[Optional[_builtins.bool]] = None,
                  __props__=None):
         """
@@ -103,9 +154,12 @@ class CertificateBundle(pulumi.CustomResource):
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
+        :param pulumi.Input[_builtins.int] ca_validity_days: Validity of the generated CA, in days (default 1825); must exceed twice renewBeforeDays.
         :param pulumi.Input[_builtins.str] common_name: Common name of the leaf certificate.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] dns_names: DNS subject alternative names of the leaf; the first is the name the gateway verifies.
+        :param pulumi.Input[_builtins.int] renew_before_days: A `pulumi up` this many days or fewer before the leaf ends re-issues it under the same CA (default 30); a CA ending within twice this starts a three-run CA rollover.
         :param pulumi.Input[_builtins.str] usage: What the leaf is for: server (extended key usage serverAuth, the default) or client (clientAuth).
+        :param pulumi.Input[_builtins.int] validity_days: Validity of the leaf, in days (default 365); never past its CA's end.
         :param pulumi.Input[_builtins.bool] with_ca: Issue the leaf from a generated CA (returned as caCertPem) instead of self-signing it.
         """
         ...
@@ -132,9 +186,12 @@ class CertificateBundle(pulumi.CustomResource):
     def _internal_init(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 ca_validity_days: pulumi.Input[Optional[_builtins.int]] = None,
                  common_name: pulumi.Input[Optional[_builtins.str]] = None,
                  dns_names: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 renew_before_days: pulumi.Input[Optional[_builtins.int]] = None,
                  usage: pulumi.Input[Optional[_builtins.str]] = None,
+                 validity_days: pulumi.Input[Optional[_builtins.int]] = None,
                  with_ca: pulumi.Input[Optional[_builtins.bool]] = None,
                  __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
@@ -145,19 +202,24 @@ class CertificateBundle(pulumi.CustomResource):
                 raise TypeError('__props__ is only valid when passed in combination with a valid opts.id to get an existing resource')
             __props__ = CertificateBundleArgs.__new__(CertificateBundleArgs)
 
+            __props__.__dict__["ca_validity_days"] = ca_validity_days
             if common_name is None and not opts.urn:
                 raise TypeError("Missing required property 'common_name'")
             __props__.__dict__["common_name"] = common_name
             if dns_names is None and not opts.urn:
                 raise TypeError("Missing required property 'dns_names'")
             __props__.__dict__["dns_names"] = dns_names
+            __props__.__dict__["renew_before_days"] = renew_before_days
             __props__.__dict__["usage"] = usage
+            __props__.__dict__["validity_days"] = validity_days
             __props__.__dict__["with_ca"] = with_ca
             __props__.__dict__["ca_cert_pem"] = None
+            __props__.__dict__["ca_key_pem"] = None
+            __props__.__dict__["ca_not_after"] = None
             __props__.__dict__["cert_pem"] = None
             __props__.__dict__["key_pem"] = None
             __props__.__dict__["not_after"] = None
-        secret_opts = pulumi.ResourceOptions(additional_secret_outputs=["keyPem"])
+        secret_opts = pulumi.ResourceOptions(additional_secret_outputs=["caKeyPem", "keyPem"])
         opts = pulumi.ResourceOptions.merge(opts, secret_opts)
         replace_on_changes = pulumi.ResourceOptions(replace_on_changes=["commonName", "dnsNames[*]", "usage", "withCa"])
         opts = pulumi.ResourceOptions.merge(opts, replace_on_changes)
@@ -184,12 +246,17 @@ class CertificateBundle(pulumi.CustomResource):
         __props__ = CertificateBundleArgs.__new__(CertificateBundleArgs)
 
         __props__.__dict__["ca_cert_pem"] = None
+        __props__.__dict__["ca_key_pem"] = None
+        __props__.__dict__["ca_not_after"] = None
+        __props__.__dict__["ca_validity_days"] = None
         __props__.__dict__["cert_pem"] = None
         __props__.__dict__["common_name"] = None
         __props__.__dict__["dns_names"] = None
         __props__.__dict__["key_pem"] = None
         __props__.__dict__["not_after"] = None
+        __props__.__dict__["renew_before_days"] = None
         __props__.__dict__["usage"] = None
+        __props__.__dict__["validity_days"] = None
         __props__.__dict__["with_ca"] = None
         return CertificateBundle(resource_name, opts=opts, __props__=__props__)
 
@@ -203,9 +270,33 @@ class CertificateBundle(pulumi.CustomResource):
     @pulumi.getter(name="caCertPem")
     def ca_cert_pem(self) -> pulumi.Output[_builtins.str]:
         """
-        PEM of the CA that verifies certPem (the leaf itself when self-signed).
+        PEM of the CAs that verify certPem (the leaf itself when self-signed): one CA, or the old and the new one during a CA rollover.
         """
         return pulumi.get(self, "ca_cert_pem")
+
+    @_builtins.property
+    @pulumi.getter(name="caKeyPem")
+    def ca_key_pem(self) -> pulumi.Output[Optional[_builtins.str]]:
+        """
+        PEM (PKCS#8) of the current CA's private key, kept to renew the leaf under the same CA. Secret.
+        """
+        return pulumi.get(self, "ca_key_pem")
+
+    @_builtins.property
+    @pulumi.getter(name="caNotAfter")
+    def ca_not_after(self) -> pulumi.Output[Optional[_builtins.str]]:
+        """
+        End of the validity of the current CA (the leaf's own when self-signed), RFC 3339.
+        """
+        return pulumi.get(self, "ca_not_after")
+
+    @_builtins.property
+    @pulumi.getter(name="caValidityDays")
+    def ca_validity_days(self) -> pulumi.Output[Optional[_builtins.int]]:
+        """
+        Validity of the generated CA, in days (default 1825); must exceed twice renewBeforeDays.
+        """
+        return pulumi.get(self, "ca_validity_days")
 
     @_builtins.property
     @pulumi.getter(name="certPem")
@@ -243,9 +334,17 @@ class CertificateBundle(pulumi.CustomResource):
     @pulumi.getter(name="notAfter")
     def not_after(self) -> pulumi.Output[_builtins.str]:
         """
-        End of the validity of the certificates (the leaf's notAfter), RFC 3339.
+        End of the validity of the leaf (its notAfter), RFC 3339.
         """
         return pulumi.get(self, "not_after")
+
+    @_builtins.property
+    @pulumi.getter(name="renewBeforeDays")
+    def renew_before_days(self) -> pulumi.Output[Optional[_builtins.int]]:
+        """
+        A `pulumi up` this many days or fewer before the leaf ends re-issues it under the same CA (default 30); a CA ending within twice this starts a three-run CA rollover.
+        """
+        return pulumi.get(self, "renew_before_days")
 
     @_builtins.property
     @pulumi.getter
@@ -254,6 +353,14 @@ class CertificateBundle(pulumi.CustomResource):
         What the leaf is for: server (extended key usage serverAuth, the default) or client (clientAuth).
         """
         return pulumi.get(self, "usage")
+
+    @_builtins.property
+    @pulumi.getter(name="validityDays")
+    def validity_days(self) -> pulumi.Output[Optional[_builtins.int]]:
+        """
+        Validity of the leaf, in days (default 365); never past its CA's end.
+        """
+        return pulumi.get(self, "validity_days")
 
     @_builtins.property
     @pulumi.getter(name="withCa")

@@ -22,6 +22,7 @@ class UpstreamTlsArgs:
     def __init__(__self__, *,
                  allow_insecure_backends: Optional[_builtins.bool] = None,
                  backends: pulumi.Input[Optional[Sequence[pulumi.Input['BackendArgs']]]] = None,
+                 certificates: pulumi.Input[Optional['CertificateLifecycleArgs']] = None,
                  eks: pulumi.Input[Optional['EksArgs']] = None,
                  environment: Optional[_builtins.str] = None,
                  envoy_gateway: pulumi.Input[Optional['EnvoyGatewayArgs']] = None,
@@ -32,6 +33,7 @@ class UpstreamTlsArgs:
 
         :param _builtins.bool allow_insecure_backends: AllowInsecureBackends permits `insecure` backends (and, on the EKS path, NLB TLS targets, which the NLB never verifies) in a production environment. They are still reported as unverified.
         :param pulumi.Input[Sequence[pulumi.Input['BackendArgs']]] backends: Backends are the TLS backends; each gets a route and its upstream TLS configuration.
+        :param pulumi.Input['CertificateLifecycleArgs'] certificates: Certificates sets the lifecycle of every certificate the component generates (serving certificates and their CAs, the listeners' and the control plane's). A `pulumi up` inside a certificate's renewal window re-issues it in place: a leaf under its unchanged CA (only the Secret changes), a CA by a rollover over three runs (the CA ConfigMap first carries both CAs, then the serving certificate moves, then the old CA leaves). Unset: the defaults below.
         :param pulumi.Input['EksArgs'] eks: EKS is the AWS EKS path (AWS Load Balancer Controller NLB speaking TLS to the pods). Off unless eks.enabled is true.
         :param _builtins.str environment: Environment is dev, staging or production. Production refuses `insecure` backends unless allowInsecureBackends is true.
         :param pulumi.Input['EnvoyGatewayArgs'] envoy_gateway: EnvoyGateway configures the Envoy Gateway installation and its GatewayClass.
@@ -44,6 +46,8 @@ class UpstreamTlsArgs:
             pulumi.set(__self__, "allow_insecure_backends", allow_insecure_backends)
         if backends is not None:
             pulumi.set(__self__, "backends", backends)
+        if certificates is not None:
+            pulumi.set(__self__, "certificates", certificates)
         if eks is not None:
             pulumi.set(__self__, "eks", eks)
         if environment is None:
@@ -80,6 +84,18 @@ class UpstreamTlsArgs:
     @backends.setter
     def backends(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['BackendArgs']]]]):
         pulumi.set(self, "backends", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def certificates(self) -> pulumi.Input[Optional['CertificateLifecycleArgs']]:
+        """
+        Certificates sets the lifecycle of every certificate the component generates (serving certificates and their CAs, the listeners' and the control plane's). A `pulumi up` inside a certificate's renewal window re-issues it in place: a leaf under its unchanged CA (only the Secret changes), a CA by a rollover over three runs (the CA ConfigMap first carries both CAs, then the serving certificate moves, then the old CA leaves). Unset: the defaults below.
+        """
+        return pulumi.get(self, "certificates")
+
+    @certificates.setter
+    def certificates(self, value: pulumi.Input[Optional['CertificateLifecycleArgs']]):
+        pulumi.set(self, "certificates", value)
 
     @_builtins.property
     @pulumi.getter
@@ -150,6 +166,7 @@ class UpstreamTls(pulumi.ComponentResource):
                  opts: Optional[pulumi.ResourceOptions] = None,
                  allow_insecure_backends: Optional[_builtins.bool] = None,
                  backends: pulumi.Input[Optional[Sequence[pulumi.Input[Union['BackendArgs', 'BackendArgsDict']]]]] = None,
+                 certificates: pulumi.Input[Optional[Union['CertificateLifecycleArgs', 'CertificateLifecycleArgsDict']]] = None,
                  eks: pulumi.Input[Optional[Union['EksArgs', 'EksArgsDict']]] = None,
                  environment: Optional[_builtins.str] = None,
                  envoy_gateway: pulumi.Input[Optional[Union['EnvoyGatewayArgs', 'EnvoyGatewayArgsDict']]] = None,
@@ -163,6 +180,7 @@ class UpstreamTls(pulumi.ComponentResource):
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param _builtins.bool allow_insecure_backends: AllowInsecureBackends permits `insecure` backends (and, on the EKS path, NLB TLS targets, which the NLB never verifies) in a production environment. They are still reported as unverified.
         :param pulumi.Input[Sequence[pulumi.Input[Union['BackendArgs', 'BackendArgsDict']]]] backends: Backends are the TLS backends; each gets a route and its upstream TLS configuration.
+        :param pulumi.Input[Union['CertificateLifecycleArgs', 'CertificateLifecycleArgsDict']] certificates: Certificates sets the lifecycle of every certificate the component generates (serving certificates and their CAs, the listeners' and the control plane's). A `pulumi up` inside a certificate's renewal window re-issues it in place: a leaf under its unchanged CA (only the Secret changes), a CA by a rollover over three runs (the CA ConfigMap first carries both CAs, then the serving certificate moves, then the old CA leaves). Unset: the defaults below.
         :param pulumi.Input[Union['EksArgs', 'EksArgsDict']] eks: EKS is the AWS EKS path (AWS Load Balancer Controller NLB speaking TLS to the pods). Off unless eks.enabled is true.
         :param _builtins.str environment: Environment is dev, staging or production. Production refuses `insecure` backends unless allowInsecureBackends is true.
         :param pulumi.Input[Union['EnvoyGatewayArgs', 'EnvoyGatewayArgsDict']] envoy_gateway: EnvoyGateway configures the Envoy Gateway installation and its GatewayClass.
@@ -195,6 +213,7 @@ class UpstreamTls(pulumi.ComponentResource):
                  opts: Optional[pulumi.ResourceOptions] = None,
                  allow_insecure_backends: Optional[_builtins.bool] = None,
                  backends: pulumi.Input[Optional[Sequence[pulumi.Input[Union['BackendArgs', 'BackendArgsDict']]]]] = None,
+                 certificates: pulumi.Input[Optional[Union['CertificateLifecycleArgs', 'CertificateLifecycleArgsDict']]] = None,
                  eks: pulumi.Input[Optional[Union['EksArgs', 'EksArgsDict']]] = None,
                  environment: Optional[_builtins.str] = None,
                  envoy_gateway: pulumi.Input[Optional[Union['EnvoyGatewayArgs', 'EnvoyGatewayArgsDict']]] = None,
@@ -215,6 +234,7 @@ class UpstreamTls(pulumi.ComponentResource):
                 allow_insecure_backends = False
             __props__.__dict__["allow_insecure_backends"] = allow_insecure_backends
             __props__.__dict__["backends"] = backends
+            __props__.__dict__["certificates"] = certificates
             __props__.__dict__["eks"] = eks
             if environment is None:
                 environment = 'dev'
@@ -223,6 +243,7 @@ class UpstreamTls(pulumi.ComponentResource):
             __props__.__dict__["gateway"] = gateway
             __props__.__dict__["preflight"] = preflight
             __props__.__dict__["backend_api_enabled"] = None
+            __props__.__dict__["certificate_expiry"] = None
             __props__.__dict__["gateway_name"] = None
             __props__.__dict__["gateway_namespace"] = None
             __props__.__dict__["nlb_address"] = None
@@ -251,6 +272,14 @@ class UpstreamTls(pulumi.ComponentResource):
         Backends reports every backend: name, mode, verified, effective (the upstream TLS the gateway uses, derived from the created objects), hostname, clientCertificate and objects.
         """
         return pulumi.get(self, "backends")
+
+    @_builtins.property
+    @pulumi.getter(name="certificateExpiry")
+    def certificate_expiry(self) -> pulumi.Output[Mapping[str, _builtins.str]]:
+        """
+        CertificateExpiry is the end (RFC 3339) of every certificate generated for a backend, by certificate name (backend-<name>); `pulumi up` renews each within certificates.renewBeforeDays of its end.
+        """
+        return pulumi.get(self, "certificate_expiry")
 
     @_builtins.property
     @pulumi.getter(name="gatewayName")
