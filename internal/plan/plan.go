@@ -15,10 +15,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	"github.com/upstream-tls/upstream-tls/internal/pki"
 	"github.com/upstream-tls/upstream-tls/internal/plan/core"
 	"github.com/upstream-tls/upstream-tls/internal/plan/eks"
 	"github.com/upstream-tls/upstream-tls/internal/plan/envoy"
-	"github.com/upstream-tls/upstream-tls/internal/pki"
 	"github.com/upstream-tls/upstream-tls/internal/spec"
 )
 
