@@ -31,6 +31,7 @@ var docs = map[string]map[string]string{
 		"configMap": "ConfigMap names an existing ConfigMap in the backend namespace whose key `ca.crt` holds the CA.",
 		"generate":  "Generate creates a CA and, for deployed backends, a serving certificate it signs.",
 		"pem":       "PEM holds one or more CA certificates (PEM). Parsed and checked at preview time: each must be a CA, may sign certificates, be valid now, and permit tls.hostname.",
+		"secret":    "Secret names an existing Secret in the backend namespace whose key `ca.crt` (else `tls.crt`) holds the CA: for a CA that a certificate manager writes into a Secret (a cert-manager CA Issuer's Secret). Only the certificate is read, never the key.",
 	},
 	"CertificatesArgs": {
 		"":                "CertificatesArgs is the lifecycle of the generated certificates. A change applies from the next issue on; it re-issues nothing by itself.",

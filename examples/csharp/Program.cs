@@ -29,7 +29,10 @@ return await Deployment.RunAsync(() =>
     var config = new Config("upstream-tls");
     var stack = new StackConfig(config, Directory.GetCurrentDirectory());
 
-    var k8sArgs = new Kubernetes.ProviderArgs();
+    // Secrets and ConfigMaps update in place, so that a certificate renewal or a CA rollover
+    // never deletes and re-creates them (see the README, "Certificates that never expire by
+    // surprise").
+    var k8sArgs = new Kubernetes.ProviderArgs { EnableSecretMutable = true, EnableConfigMapMutable = true };
     if (stack.RenderDir is { } renderDir)
     {
         k8sArgs.RenderYamlToDirectory = renderDir;
@@ -45,6 +48,7 @@ return await Deployment.RunAsync(() =>
         Backends = stack.Backends!,
         Eks = stack.Eks,
         Preflight = stack.Preflight,
+        Certificates = stack.Certificates,
     }, new ComponentResourceOptions
     {
         Providers = { k8s },
@@ -86,6 +90,7 @@ sealed class StackConfig
         Backends = ConfigObject.ListFromConfig(config, "backends", root, ArgsFrom.Backend);
         Eks = ConfigObject.FromConfig(config, "eks", root, ArgsFrom.Eks);
         Preflight = ConfigObject.FromConfig(config, "preflight", root, ArgsFrom.Preflight);
+        Certificates = ConfigObject.FromConfig(config, "certificates", root, ArgsFrom.CertificateLifecycle);
         if (config.Get("eks") is { } eks)
         {
             using var doc = JsonDocument.Parse(eks);
@@ -103,6 +108,7 @@ sealed class StackConfig
     public InputList<BackendArgs>? Backends { get; }
     public Input<EksArgs>? Eks { get; }
     public Input<PreflightArgs>? Preflight { get; }
+    public Input<CertificateLifecycleArgs>? Certificates { get; }
     public bool EksEnabled { get; }
 }
 
@@ -178,6 +184,7 @@ static class ArgsFrom
         Generate = o.Bool("generate"),
         Pem = o.String("pem"),
         ConfigMap = o.String("configMap"),
+        Secret = o.String("secret"),
     });
 
     public static BackendTlsArgs BackendTls(ConfigObject o) => o.Done(new BackendTlsArgs
@@ -295,6 +302,13 @@ static class ArgsFrom
     {
         Kubeconfig = o.LocalPath("kubeconfig"),
         Context = o.String("context"),
+    });
+
+    public static CertificateLifecycleArgs CertificateLifecycle(ConfigObject o) => o.Done(new CertificateLifecycleArgs
+    {
+        ValidityDays = o.Int("validityDays"),
+        CaValidityDays = o.Int("caValidityDays"),
+        RenewBeforeDays = o.Int("renewBeforeDays"),
     });
 }
 

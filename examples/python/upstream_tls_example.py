@@ -41,6 +41,7 @@ from upstream_tls import (
     NlbServiceArgs,
     NlbTargetArgs,
     PreflightArgs,
+    CertificateLifecycleArgs,
     RouteArgs,
     ServicePortArgs,
     TargetGroupArgs,
@@ -151,7 +152,8 @@ def route_args(o: _Object) -> RouteArgs:
 
 
 def ca_source_args(o: _Object) -> CaSourceArgs:
-    return o.done(CaSourceArgs(generate=o.take("generate"), pem=o.take("pem"), config_map=o.take("configMap")))
+    return o.done(CaSourceArgs(generate=o.take("generate"), pem=o.take("pem"), config_map=o.take("configMap"),
+                               secret=o.take("secret")))
 
 
 def backend_tls_args(o: _Object) -> BackendTlsArgs:
@@ -266,6 +268,14 @@ def preflight_args(o: _Object) -> PreflightArgs:
     ))
 
 
+def certificate_lifecycle_args(o: _Object) -> CertificateLifecycleArgs:
+    return o.done(CertificateLifecycleArgs(
+        validity_days=o.take("validityDays"),
+        ca_validity_days=o.take("caValidityDays"),
+        renew_before_days=o.take("renewBeforeDays"),
+    ))
+
+
 def eks_args(o: _Object) -> EksArgs:
     return o.done(EksArgs(
         enabled=o.take("enabled"),
@@ -317,7 +327,11 @@ def upstream_tls_program(project_dir: Optional[str] = None) -> None:
 
     # The Kubernetes provider: render mode writes YAML into render_dir; without it the provider
     # uses the ambient kubeconfig.
-    k8s_props = {"renderYamlToDirectory": render_dir} if render_dir else {}
+    # Secrets and ConfigMaps update in place: a certificate renewal never deletes and re-creates
+    # them (README, "Certificates that never expire by surprise").
+    k8s_props = {"enableSecretMutable": True, "enableConfigMapMutable": True}
+    if render_dir:
+        k8s_props["renderYamlToDirectory"] = render_dir
     k8s = pulumi.ProviderResource("kubernetes", "kubernetes", k8s_props)
 
     env = upstream_tls.UpstreamTls(
@@ -330,6 +344,7 @@ def upstream_tls_program(project_dir: Optional[str] = None) -> None:
             backends=backends or None,
             eks=eks,
             preflight=preflight,
+            certificates=_object(cfg, "certificates", certificate_lifecycle_args),
         ),
         opts=pulumi.ResourceOptions(providers={"kubernetes": k8s}),
     )

@@ -21,7 +21,9 @@ import * as upstreamtls from "@upstream-tls/upstream-tls";
 // no @pulumi/kubernetes package: the engine loads the pulumi-resource-kubernetes plugin itself.
 class RenderingKubernetesProvider extends pulumi.ProviderResource {
     constructor(name: string, renderYamlToDirectory: pulumi.Input<string>) {
-        super("kubernetes", name, { renderYamlToDirectory });
+        // Secrets and ConfigMaps update in place: a certificate renewal never deletes and
+        // re-creates them (README, "Certificates that never expire by surprise").
+        super("kubernetes", name, { renderYamlToDirectory, enableSecretMutable: true, enableConfigMapMutable: true });
     }
 }
 

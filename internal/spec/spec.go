@@ -274,6 +274,10 @@ type CAArgs struct {
 	// ConfigMap names an existing ConfigMap in the backend namespace whose key `ca.crt` holds
 	// the CA.
 	ConfigMap string `json:"configMap,omitempty" pulumi:"configMap,optional"`
+	// Secret names an existing Secret in the backend namespace whose key `ca.crt` (else
+	// `tls.crt`) holds the CA: for a CA that a certificate manager writes into a Secret (a
+	// cert-manager CA Issuer's Secret). Only the certificate is read, never the key.
+	Secret string `json:"secret,omitempty" pulumi:"secret,optional"`
 	// Generate creates a CA and, for deployed backends, a serving certificate it signs.
 	Generate bool `json:"generate,omitempty" pulumi:"generate,optional"`
 }

@@ -3,6 +3,7 @@ package verify
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/pem"
 	"fmt"
 	"sort"
@@ -215,12 +216,16 @@ func deriveBackend(b envoy.Backend, in *Input, out *Output, clusters []xdsCluste
 				problems = append(problems, key+": no ancestor status (the policy attaches to nothing)")
 			}
 			for _, ref := range t.Spec.Validation.CACertificateRefs {
-				cmKey := core.Key(core.KindConfigMap, t.Namespace, string(ref.Name))
+				cmKey := core.Key(string(ref.Kind), t.Namespace, string(ref.Name))
 				if cm := in.Objects[cmKey]; cm != nil && !caSeen[cmKey] {
 					caSeen[cmKey] = true
 					caPlanned = true
 					data, _ := cm["data"].(map[string]any)
 					s, _ := data[core.CAKey].(string)
+					if ref.Kind == core.KindSecret { // (Secret data is base64, as the API server keeps it)
+						b, _ := base64.StdEncoding.DecodeString(s)
+						s = string(b)
+					}
 					expectedCA = append(expectedCA, s...)
 				}
 			}

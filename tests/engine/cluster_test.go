@@ -27,13 +27,23 @@ import (
 // Deployment, ConfigMap, Secret and ServiceAccount the release created. It then checks what the
 // controller reported on every object that decides upstream TLS: the GatewayClass and the
 // Gateway accepted, each route accepted with its references resolved, each BackendTLSPolicy
-// accepted for the Gateway with its references resolved, the Backend accepted. A second up
-// changes nothing, and destroy removes every namespace of the stack.
+// accepted for the Gateway with its references resolved, the Backend accepted. The next three
+// ups roll every generated CA over (made 55 days in the past), every backend answering on the
+// wire after each; then an up changes nothing, and destroy removes every namespace of the stack.
 func TestDevStackOnTheLocalCluster(t *testing.T) {
 	lc := startLocalCluster(t)
 	cdir, api := lc.dir, lc.api
-	w := lc.workspace(t, nil)
+	// The certificates are made 55 days in the past (the provider's clock, pki.ClockEnv) with
+	// lifetimes that put every CA inside its rollover window today while its leaves are still
+	// valid (a 90-day CA, 60-day leaves, renewals 20 days ahead): the runs after the first then
+	// roll every CA over on the wire (see below). Envoy, the controller and the echo servers
+	// check certificates against the real clock, so only the past can be simulated.
+	w := lc.workspace(t, func(cfg string) string {
+		return strings.TrimRight(cfg, "\n") + "\n  upstream-tls:certificates:\n    validityDays: 60\n    caValidityDays: 90\n    renewBeforeDays: 20\n"
+	})
+	t.Setenv(pki.ClockEnv, time.Now().Add(-55*24*time.Hour).UTC().Format(time.RFC3339))
 	res, err := w.up()
+	os.Unsetenv(pki.ClockEnv) // every later run at the real clock (t.Setenv's cleanup keeps it unset)
 	if err != nil {
 		t.Fatalf("pulumi up into the local cluster failed: %v\n%s", err, res.StdErr)
 	}
@@ -175,7 +185,7 @@ func TestDevStackOnTheLocalCluster(t *testing.T) {
 		eventuallyFor(t, time.Minute, c.what+" (the real controller's status)", c.f)
 	}
 
-	w.expectNoChanges()
+	// (The second up is the CA rollover's first step, below; nothing changes after its third.)
 
 	// On the wire: the cluster's host runs the real Envoy for the Gateway (configured by the
 	// real controller over xDS) and each backend's echo server with the certificate the stack
@@ -194,6 +204,33 @@ func TestDevStackOnTheLocalCluster(t *testing.T) {
 			t.Errorf("on the wire, %s: %s; want TLS with SNI %s", name, wi, sni)
 		}
 	}
+	// A CA rollover on the wire, at the real clock: every CA ends in 35 days, within twice
+	// renewBeforeDays. Three runs (both CAs trusted; the serving certificates move; the old CA
+	// leaves), and after each every backend still answers over TLS with its SNI, Envoy
+	// verifying internal-api against the CA ConfigMap of the step, and the control plane (the
+	// controller's xDS certificate and the proxy's client certificate, rolled over too) still
+	// configuring Envoy.
+	caBefore, _ := get("v1", "ConfigMap", "apps", "internal-api-ca")
+	for i, step := range []string{"step 1 (both CAs trusted)", "step 2 (the certificates move)", "step 3 (the old CA leaves)"} {
+		if res, err := w.up(); err != nil {
+			t.Fatalf("CA rollover %s: up: %v\n%s", step, err, res.StdOut+res.StdErr)
+		} else if i == 0 && !strings.Contains(res.StdOut, "CA rollover, step 1 of 3") {
+			t.Errorf("the first run after the deploy does not announce the CA rollover:\n%s", res.StdOut)
+		}
+		lc.wireUntil(t, w.plan(), "every backend answers after the CA rollover's "+step, func(ws map[string]verify.Wire) bool {
+			return ws["public-api"].OK() && ws["internal-api"].OK() && ws["legacy-app"].OK()
+		})
+	}
+	caAfter, _ := get("v1", "ConfigMap", "apps", "internal-api-ca")
+	if ca := func(m map[string]any) string {
+		d, _ := m["data"].(map[string]any)
+		s, _ := d["ca.crt"].(string)
+		return s
+	}; ca(caBefore) == ca(caAfter) || strings.Count(ca(caAfter), "BEGIN CERTIFICATE") != 1 {
+		t.Errorf("after the rollover internal-api-ca is unchanged or holds more than one CA:\n%s", ca(caAfter))
+	}
+	w.expectNoChanges()
+
 	if m, err := get("v1", "Secret", "apps", "public-api-tls"); err != nil {
 		t.Errorf("public-api-tls: %v", err)
 	} else if by, _ := m["metadata"].(map[string]any)["annotations"].(map[string]any)["upstream-tls.dev/issued-by"].(string); !strings.Contains(by, "public-api.dev.example.com") {

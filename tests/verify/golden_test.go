@@ -8,7 +8,7 @@ import (
 )
 
 // external reports whether a plan references objects that only a cluster has (an existing
-// Service, a listener Secret or a CA ConfigMap given by name), which the offline translator
+// Service, a listener Secret or a CA ConfigMap or Secret given by name), which the offline translator
 // cannot see.
 func external(a spec.Args) bool {
 	if a.Gateway != nil {
@@ -19,7 +19,7 @@ func external(a spec.Args) bool {
 		}
 	}
 	for _, b := range a.Backends {
-		if (b.Service != nil && b.Service.Existing) || (b.TLS.CA != nil && b.TLS.CA.ConfigMap != "") {
+		if (b.Service != nil && b.Service.Existing) || (b.TLS.CA != nil && (b.TLS.CA.ConfigMap != "" || b.TLS.CA.Secret != "")) {
 			return true
 		}
 	}

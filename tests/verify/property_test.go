@@ -2,6 +2,7 @@ package verify_test
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -98,7 +99,9 @@ func generate(r *rand.Rand, i int) spec.Args {
 			}
 		case 1:
 			b.TLS.Mode = spec.ModeCA
-			if b.Service.Existing {
+			if b.Service.Existing && r.IntN(2) == 0 {
+				b.TLS.CA = &spec.CAArgs{Secret: name + "-ca"}
+			} else if b.Service.Existing {
 				b.TLS.CA = &spec.CAArgs{ConfigMap: name + "-ca"}
 			} else {
 				b.TLS.CA = &spec.CAArgs{Generate: true}
@@ -113,7 +116,8 @@ func generate(r *rand.Rand, i int) spec.Args {
 }
 
 // clusterObjects are what the cluster holds besides the plan and the translator must see: the
-// existing Services (with the ports the configuration lists) and the existing CA ConfigMaps.
+// existing Services (with the ports the configuration lists) and the existing CA ConfigMaps and
+// Secrets.
 func clusterObjects(t *testing.T, a spec.Args, ca *pki.Bundle, ip *int) map[string]map[string]any {
 	out := map[string]map[string]any{}
 	for _, b := range plan.WithDefaults(a).Backends {
@@ -140,6 +144,11 @@ func clusterObjects(t *testing.T, a spec.Args, ca *pki.Bundle, ip *int) map[stri
 			out[core.Key(core.KindConfigMap, b.Namespace, b.TLS.CA.ConfigMap)] = map[string]any{"apiVersion": "v1", "kind": "ConfigMap",
 				"metadata": map[string]any{"name": b.TLS.CA.ConfigMap, "namespace": b.Namespace},
 				"data":     map[string]any{core.CAKey: ca.CACertPEM}}
+		}
+		if b.TLS.CA != nil && b.TLS.CA.Secret != "" {
+			out[core.Key(core.KindSecret, b.Namespace, b.TLS.CA.Secret)] = map[string]any{"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+				"metadata": map[string]any{"name": b.TLS.CA.Secret, "namespace": b.Namespace},
+				"data":     map[string]any{core.CAKey: base64.StdEncoding.EncodeToString([]byte(ca.CACertPEM))}}
 		}
 	}
 	return out

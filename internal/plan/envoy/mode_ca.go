@@ -15,7 +15,8 @@ import (
 
 // caMode verifies the backend against a custom CA: a ConfigMap with key ca.crt in the backend's
 // namespace (created from tls.ca.pem or a generated CA, or an existing one named by
-// tls.ca.configMap) and one BackendTLSPolicy per TLS port with caCertificateRefs to it.
+// tls.ca.configMap), or an existing Secret there (tls.ca.secret), and one BackendTLSPolicy per
+// TLS port with caCertificateRefs to it.
 type caMode struct{}
 
 func init() { register(caMode{}) }
@@ -37,7 +38,7 @@ func (caMode) Validate(p *core.Problems, _ *spec.Args, path *field.Path, b *spec
 	}
 	ca := b.TLS.CA
 	if ca == nil {
-		p.Required(cp, "mode ca needs a CA", "set exactly one of tls.ca.pem, tls.ca.configMap or tls.ca.generate: true")
+		p.Required(cp, "mode ca needs a CA", "set exactly one of tls.ca.pem, tls.ca.configMap, tls.ca.secret or tls.ca.generate: true")
 		return
 	}
 	var set []string
@@ -47,16 +48,19 @@ func (caMode) Validate(p *core.Problems, _ *spec.Args, path *field.Path, b *spec
 	if ca.ConfigMap != "" {
 		set = append(set, "configMap")
 	}
+	if ca.Secret != "" {
+		set = append(set, "secret")
+	}
 	if ca.Generate {
 		set = append(set, "generate")
 	}
 	switch {
 	case len(set) == 0:
-		p.Required(cp, "no CA source is set", "set exactly one of tls.ca.pem, tls.ca.configMap or tls.ca.generate: true")
+		p.Required(cp, "no CA source is set", "set exactly one of tls.ca.pem, tls.ca.configMap, tls.ca.secret or tls.ca.generate: true")
 		return
 	case len(set) > 1:
 		p.Add(cp, fmt.Sprintf("sets %s at once; the component takes a backend's CA from exactly one source (BackendTLSPolicy v1 allows up to 8 caCertificateRefs, but more than one is implementation-specific, so the component distributes one ConfigMap)", strings.Join(set, " and ")),
-			"keep exactly one of tls.ca.pem, tls.ca.configMap or tls.ca.generate; to trust several CAs, put all of them in one PEM bundle (tls.ca.pem) or one ConfigMap")
+			"keep exactly one of tls.ca.pem, tls.ca.configMap, tls.ca.secret or tls.ca.generate; to trust several CAs, put all of them in one PEM bundle (tls.ca.pem), one ConfigMap or one Secret")
 		return
 	}
 	if ca.PEM != "" {
@@ -69,9 +73,15 @@ func (caMode) Validate(p *core.Problems, _ *spec.Args, path *field.Path, b *spec
 		}
 	}
 	p.ObjectName(cp.Child("configMap"), ca.ConfigMap, "is not a valid ConfigMap name", "name an existing ConfigMap in the backend namespace with key ca.crt")
+	if strings.Contains(ca.Secret, "/") {
+		p.Add(cp.Child("secret"), fmt.Sprintf("%q names a Secret in another namespace; the CA Secret must be in the backend's namespace %s (a BackendTLSPolicy references CAs in its own namespace only)", ca.Secret, b.Namespace),
+			"copy the CA certificate into a Secret (or ConfigMap) in namespace "+b.Namespace+" and name it here")
+	} else {
+		p.ObjectName(cp.Child("secret"), ca.Secret, "is not a valid Secret name", "name an existing Secret in the backend namespace with key ca.crt")
+	}
 	if ca.Generate && b.Service.Existing {
 		p.Add(cp.Child("generate"), "a generated CA only signs the certificate of a workload this component deploys, but service.existing is true",
-			"give the existing backend's CA with tls.ca.pem or tls.ca.configMap, or let the component deploy the backend")
+			"give the existing backend's CA with tls.ca.pem, tls.ca.configMap or tls.ca.secret, or let the component deploy the backend")
 	}
 	if !ca.Generate && !b.Service.Existing && b.Deploy.CertificateSecret == "" {
 		p.Add(path.Child("deploy", "certificateSecret"), "the deployed workload would serve a generated certificate that the given CA did not issue, so verification would fail",
@@ -85,7 +95,10 @@ func (caMode) Validate(p *core.Problems, _ *spec.Args, path *field.Path, b *spec
 func (caMode) Plan(c *backendContext) ([]core.Object, gwapiv1.BackendObjectReference) {
 	b := c.backend
 	var objs []core.Object
-	name := b.TLS.CA.ConfigMap
+	name, kind := b.TLS.CA.ConfigMap, core.KindConfigMap
+	if b.TLS.CA.Secret != "" {
+		name, kind = b.TLS.CA.Secret, core.KindSecret
+	}
 	var deps []string
 	if name == "" {
 		name = b.Name + "-ca"
@@ -108,7 +121,7 @@ func (caMode) Plan(c *backendContext) ([]core.Object, gwapiv1.BackendObjectRefer
 	}
 	v := gwapiv1.BackendTLSPolicyValidation{
 		Hostname:          gwapiv1.PreciseHostname(b.TLS.Hostname),
-		CACertificateRefs: []gwapiv1.LocalObjectReference{{Group: "", Kind: core.KindConfigMap, Name: gwapiv1.ObjectName(name)}},
+		CACertificateRefs: []gwapiv1.LocalObjectReference{{Group: "", Kind: gwapiv1.Kind(kind), Name: gwapiv1.ObjectName(name)}},
 	}
 	return append(objs, policies(c, v, deps)...), servicePortRef(b)
 }

@@ -3,6 +3,7 @@ package envoy
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -280,7 +281,8 @@ func listenerHost(l spec.ListenerArgs, gw *spec.GatewayArgs) string {
 }
 
 // Uses lists the existing objects the path's configuration names (the user's), for the
-// registry: listener certificate Secrets, serving Secrets, CA ConfigMaps, existing Services.
+// registry: listener certificate Secrets, serving Secrets, CA ConfigMaps and Secrets, existing
+// Services.
 func Uses(a *spec.Args, r *core.Registry) {
 	gw := a.Gateway
 	for i, l := range gw.Listeners {
@@ -297,6 +299,9 @@ func Uses(a *spec.Args, r *core.Registry) {
 		}
 		if b.TLS.Mode == spec.ModeCA && b.TLS.CA != nil && b.TLS.CA.ConfigMap != "" {
 			r.Use(core.KindConfigMap, b.Namespace, b.TLS.CA.ConfigMap, path.Child("tls", "ca", "configMap"))
+		}
+		if b.TLS.Mode == spec.ModeCA && b.TLS.CA != nil && b.TLS.CA.Secret != "" && !strings.Contains(b.TLS.CA.Secret, "/") {
+			r.Use(core.KindSecret, b.Namespace, b.TLS.CA.Secret, path.Child("tls", "ca", "secret"))
 		}
 	}
 }

@@ -33,6 +33,12 @@ namespace Pulumi.UpstreamTls.Inputs
         [Input("pem")]
         public Input<string>? Pem { get; set; }
 
+        /// <summary>
+        /// Secret names an existing Secret in the backend namespace whose key `ca.crt` (else `tls.crt`) holds the CA: for a CA that a certificate manager writes into a Secret (a cert-manager CA Issuer's Secret). Only the certificate is read, never the key.
+        /// </summary>
+        [Input("secret")]
+        public Input<string>? Secret { get; set; }
+
         public CaSourceArgs()
         {
         }

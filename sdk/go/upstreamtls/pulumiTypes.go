@@ -518,6 +518,8 @@ type CaSource struct {
 	Generate *bool `pulumi:"generate"`
 	// PEM holds one or more CA certificates (PEM). Parsed and checked at preview time: each must be a CA, may sign certificates, be valid now, and permit tls.hostname.
 	Pem *string `pulumi:"pem"`
+	// Secret names an existing Secret in the backend namespace whose key `ca.crt` (else `tls.crt`) holds the CA: for a CA that a certificate manager writes into a Secret (a cert-manager CA Issuer's Secret). Only the certificate is read, never the key.
+	Secret *string `pulumi:"secret"`
 }
 
 // CaSourceInput is an input type that accepts CaSourceArgs and CaSourceOutput values.
@@ -539,6 +541,8 @@ type CaSourceArgs struct {
 	Generate pulumi.BoolPtrInput `pulumi:"generate"`
 	// PEM holds one or more CA certificates (PEM). Parsed and checked at preview time: each must be a CA, may sign certificates, be valid now, and permit tls.hostname.
 	Pem pulumi.StringPtrInput `pulumi:"pem"`
+	// Secret names an existing Secret in the backend namespace whose key `ca.crt` (else `tls.crt`) holds the CA: for a CA that a certificate manager writes into a Secret (a cert-manager CA Issuer's Secret). Only the certificate is read, never the key.
+	Secret pulumi.StringPtrInput `pulumi:"secret"`
 }
 
 func (CaSourceArgs) ElementType() reflect.Type {
@@ -634,6 +638,11 @@ func (o CaSourceOutput) Pem() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v CaSource) *string { return v.Pem }).(pulumi.StringPtrOutput)
 }
 
+// Secret names an existing Secret in the backend namespace whose key `ca.crt` (else `tls.crt`) holds the CA: for a CA that a certificate manager writes into a Secret (a cert-manager CA Issuer's Secret). Only the certificate is read, never the key.
+func (o CaSourceOutput) Secret() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v CaSource) *string { return v.Secret }).(pulumi.StringPtrOutput)
+}
+
 type CaSourcePtrOutput struct{ *pulumi.OutputState }
 
 func (CaSourcePtrOutput) ElementType() reflect.Type {
@@ -685,6 +694,16 @@ func (o CaSourcePtrOutput) Pem() pulumi.StringPtrOutput {
 			return nil
 		}
 		return v.Pem
+	}).(pulumi.StringPtrOutput)
+}
+
+// Secret names an existing Secret in the backend namespace whose key `ca.crt` (else `tls.crt`) holds the CA: for a CA that a certificate manager writes into a Secret (a cert-manager CA Issuer's Secret). Only the certificate is read, never the key.
+func (o CaSourcePtrOutput) Secret() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *CaSource) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Secret
 	}).(pulumi.StringPtrOutput)
 }
 

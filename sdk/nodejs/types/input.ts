@@ -131,6 +131,10 @@ export interface CaSourceArgs {
      * PEM holds one or more CA certificates (PEM). Parsed and checked at preview time: each must be a CA, may sign certificates, be valid now, and permit tls.hostname.
      */
     pem?: pulumi.Input<string | undefined>;
+    /**
+     * Secret names an existing Secret in the backend namespace whose key `ca.crt` (else `tls.crt`) holds the CA: for a CA that a certificate manager writes into a Secret (a cert-manager CA Issuer's Secret). Only the certificate is read, never the key.
+     */
+    secret?: pulumi.Input<string | undefined>;
 }
 
 /**

@@ -418,19 +418,25 @@ class CaSourceArgsDict(TypedDict):
     """
     PEM holds one or more CA certificates (PEM). Parsed and checked at preview time: each must be a CA, may sign certificates, be valid now, and permit tls.hostname.
     """
+    secret: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Secret names an existing Secret in the backend namespace whose key `ca.crt` (else `tls.crt`) holds the CA: for a CA that a certificate manager writes into a Secret (a cert-manager CA Issuer's Secret). Only the certificate is read, never the key.
+    """
 
 @pulumi.input_type
 class CaSourceArgs:
     def __init__(__self__, *,
                  config_map: pulumi.Input[Optional[_builtins.str]] = None,
                  generate: pulumi.Input[Optional[_builtins.bool]] = None,
-                 pem: pulumi.Input[Optional[_builtins.str]] = None):
+                 pem: pulumi.Input[Optional[_builtins.str]] = None,
+                 secret: pulumi.Input[Optional[_builtins.str]] = None):
         """
         CAArgs is where the custom CA of mode `ca` comes from. Exactly one field is set.
 
         :param pulumi.Input[_builtins.str] config_map: ConfigMap names an existing ConfigMap in the backend namespace whose key `ca.crt` holds the CA.
         :param pulumi.Input[_builtins.bool] generate: Generate creates a CA and, for deployed backends, a serving certificate it signs.
         :param pulumi.Input[_builtins.str] pem: PEM holds one or more CA certificates (PEM). Parsed and checked at preview time: each must be a CA, may sign certificates, be valid now, and permit tls.hostname.
+        :param pulumi.Input[_builtins.str] secret: Secret names an existing Secret in the backend namespace whose key `ca.crt` (else `tls.crt`) holds the CA: for a CA that a certificate manager writes into a Secret (a cert-manager CA Issuer's Secret). Only the certificate is read, never the key.
         """
         if config_map is not None:
             pulumi.set(__self__, "config_map", config_map)
@@ -438,6 +444,8 @@ class CaSourceArgs:
             pulumi.set(__self__, "generate", generate)
         if pem is not None:
             pulumi.set(__self__, "pem", pem)
+        if secret is not None:
+            pulumi.set(__self__, "secret", secret)
 
     @_builtins.property
     @pulumi.getter(name="configMap")
@@ -474,6 +482,18 @@ class CaSourceArgs:
     @pem.setter
     def pem(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "pem", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def secret(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Secret names an existing Secret in the backend namespace whose key `ca.crt` (else `tls.crt`) holds the CA: for a CA that a certificate manager writes into a Secret (a cert-manager CA Issuer's Secret). Only the certificate is read, never the key.
+        """
+        return pulumi.get(self, "secret")
+
+    @secret.setter
+    def secret(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "secret", value)
 
 
 class CertificateLifecycleArgsDict(TypedDict):
