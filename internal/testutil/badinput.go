@@ -131,6 +131,16 @@ func BadInputs() []BadInput {
 			a.Backends[0] = Existing("api", spec.ModeCA)
 			a.Backends[0].TLS.CA = &spec.CAArgs{PEM: ExpiredCA.CACertPEM}
 		}, "backends[0].tls.ca.pem", "expired on"},
+		{"CA Secret in another namespace", func(a *spec.Args) {
+			a.Backends[0] = Existing("api", spec.ModeCA)
+			a.Backends[0].TLS.CA = &spec.CAArgs{Secret: "security/corp-root-ca"}
+		}, "backends[0].tls.ca.secret", "names a Secret in another namespace"},
+		{"renewal window as long as the validity", func(a *spec.Args) {
+			a.Certificates = &spec.CertificatesArgs{ValidityDays: 30, RenewBeforeDays: 30}
+		}, "certificates.renewBeforeDays", "is not less than validityDays 30"},
+		{"CA shorter than its leaves", func(a *spec.Args) {
+			a.Certificates = &spec.CertificatesArgs{CAValidityDays: 100}
+		}, "certificates.caValidityDays", "a leaf never outlives its CA"},
 		{"not yet valid CA", func(a *spec.Args) {
 			a.Backends[0] = Existing("api", spec.ModeCA)
 			a.Backends[0].TLS.CA = &spec.CAArgs{PEM: FutureCA.CACertPEM}
