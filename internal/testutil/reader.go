@@ -14,8 +14,8 @@ type ReaderRefusal struct {
 func ReaderRefusals() []ReaderRefusal {
 	type rr = ReaderRefusal
 	return []ReaderRefusal{
-		rr{"unknown field with its path", StackHead + "  upstream-tls:backends:\n    - name: a\n      tls: {mode: ca, ca: {secret: x}}\n",
-			`backends[0].tls.ca.secret: unknown field; fix: use one of the fields known here: pem, configMap, generate`},
+		rr{"unknown field with its path", StackHead + "  upstream-tls:backends:\n    - name: a\n      tls: {mode: ca, ca: {clusterTrustBundle: x}}\n",
+			`backends[0].tls.ca.clusterTrustBundle: unknown field; fix: use one of the fields known here: pem, configMap, secret, generate`},
 		rr{"misspelt field suggests", StackHead + "  upstream-tls:backends:\n    - name: a\n      tls: {mdoe: ca}\n", `unknown field (did you mean "mode"?)`},
 		rr{"port as a string", StackHead + "  upstream-tls:backends:\n    - name: a\n      service: {ports: [{name: https, port: \"443\"}]}\n      tls: {mode: insecure}\n",
 			`backends[0].service.ports[0].port: must be an integer, not the string "443"`},
