@@ -42,13 +42,6 @@ import (
 // tests set it.
 const ClockEnv = pki.ClockEnv
 
-// Lifecycle defaults.
-const (
-	DefaultValidityDays    = 365
-	DefaultCAValidityDays  = 5 * 365
-	DefaultRenewBeforeDays = 30
-)
-
 // now is the provider's clock.
 func now() (time.Time, error) {
 	if v := os.Getenv(ClockEnv); v != "" {
@@ -78,32 +71,34 @@ type step struct {
 	fields []string
 }
 
-func days(v *int, def int) int {
+func days(v *int) int {
 	if v == nil {
-		return def
+		return 0
 	}
 	return *v
 }
 
-func (in CertificateBundleArgs) lifetimes() (validity, caValidity, renewBefore time.Duration) {
-	d := 24 * time.Hour
-	return time.Duration(days(in.ValidityDays, DefaultValidityDays)) * d,
-		time.Duration(days(in.CAValidityDays, DefaultCAValidityDays)) * d,
-		time.Duration(days(in.RenewBeforeDays, DefaultRenewBeforeDays)) * d
+// lifecycle is the bundle's lifecycle, every unset value its default.
+func (in CertificateBundleArgs) lifecycle() pki.Lifetimes {
+	return pki.Lifetimes{ValidityDays: days(in.ValidityDays), CAValidityDays: days(in.CAValidityDays), RenewBeforeDays: days(in.RenewBeforeDays)}.Resolved()
 }
 
-// checkLifetimes returns the failures of the lifecycle inputs.
+func (in CertificateBundleArgs) lifetimes() (validity, caValidity, renewBefore time.Duration) {
+	l, d := in.lifecycle(), 24*time.Hour
+	return time.Duration(l.ValidityDays) * d, time.Duration(l.CAValidityDays) * d, time.Duration(l.RenewBeforeDays) * d
+}
+
+// checkLifetimes returns the failures of the lifecycle inputs (pki.Lifetimes.Check).
 func checkLifetimes(in CertificateBundleArgs) []p.CheckFailure {
 	var out []p.CheckFailure
-	v, ca, rb := days(in.ValidityDays, DefaultValidityDays), days(in.CAValidityDays, DefaultCAValidityDays), days(in.RenewBeforeDays, DefaultRenewBeforeDays)
-	if v < 1 {
-		out = append(out, p.CheckFailure{Property: "validityDays", Reason: fmt.Sprintf("validityDays %d: a certificate must be valid for at least one day", v)})
-	}
-	if rb < 1 || rb >= v {
-		out = append(out, p.CheckFailure{Property: "renewBeforeDays", Reason: fmt.Sprintf("renewBeforeDays %d must be at least 1 and less than validityDays %d, or every run would re-issue the certificate", rb, v)})
-	}
-	if in.WithCA && 2*rb >= ca {
-		out = append(out, p.CheckFailure{Property: "caValidityDays", Reason: fmt.Sprintf("caValidityDays %d must exceed twice renewBeforeDays (%d): a CA rollover takes three runs inside that window", ca, 2*rb)})
+	for _, pr := range (pki.Lifetimes{ValidityDays: days(in.ValidityDays), CAValidityDays: days(in.CAValidityDays), RenewBeforeDays: days(in.RenewBeforeDays)}).Check(in.WithCA) {
+		f, reason := pr.Field, pr.Problem
+		if f == "" {
+			f = "validityDays"
+		} else {
+			reason = f + " " + reason
+		}
+		out = append(out, p.CheckFailure{Property: f, Reason: reason + "; fix: " + pr.Fix})
 	}
 	return out
 }
@@ -119,7 +114,7 @@ func left(t, now time.Time) string {
 // nextStep is the step the rules above take for a bundle in state st with inputs in at now.
 func nextStep(name string, st CertificateBundleState, in CertificateBundleArgs, now time.Time) (step, error) {
 	_, _, renewBefore := in.lifetimes()
-	rbDays := days(in.RenewBeforeDays, DefaultRenewBeforeDays)
+	rbDays := in.lifecycle().RenewBeforeDays
 	leafEnd, err := pki.NotAfter(st.CertPEM)
 	if err != nil {
 		return step{}, fmt.Errorf("certificate %s: the state's certPem: %w", name, err)

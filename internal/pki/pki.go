@@ -122,11 +122,11 @@ const (
 const ClockEnv = "UPSTREAM_TLS_TEST_CLOCK"
 
 // DefaultValidity is the validity of a generated leaf certificate when Request.ValidFor is zero.
-const DefaultValidity = 365 * 24 * time.Hour
+const DefaultValidity = DefaultValidityDays * 24 * time.Hour
 
 // DefaultCAValidity is the validity of a generated CA when Request.CAValidFor is zero: five
 // leaf lifetimes, so that a CA rollover (see provider/lifecycle.go) is rare.
-const DefaultCAValidity = 5 * DefaultValidity
+const DefaultCAValidity = DefaultCAValidityDays * 24 * time.Hour
 
 // Request describes a certificate to generate.
 type Request struct {
@@ -372,4 +372,63 @@ func serial() *big.Int {
 		panic(err)
 	}
 	return n
+}
+
+// The lifecycle defaults of generated certificates, in days (the CertificateBundle provider's
+// and the component's).
+const (
+	DefaultValidityDays    = 365
+	DefaultCAValidityDays  = 5 * 365
+	DefaultRenewBeforeDays = 30
+)
+
+// Lifetimes is a certificate lifecycle in days; 0 means the default.
+type Lifetimes struct {
+	ValidityDays, CAValidityDays, RenewBeforeDays int
+}
+
+// Resolved returns l with every unset value its default.
+func (l Lifetimes) Resolved() Lifetimes {
+	if l.ValidityDays == 0 {
+		l.ValidityDays = DefaultValidityDays
+	}
+	if l.CAValidityDays == 0 {
+		l.CAValidityDays = DefaultCAValidityDays
+	}
+	if l.RenewBeforeDays == 0 {
+		l.RenewBeforeDays = DefaultRenewBeforeDays
+	}
+	return l
+}
+
+// LifetimeProblem is a lifecycle that cannot work: the field (validityDays, caValidityDays or
+// renewBeforeDays), what is wrong and the fix.
+type LifetimeProblem struct {
+	Field, Problem, Fix string
+}
+
+// Check returns what is wrong with l (resolved): a negative lifetime, a renewal window not
+// shorter than the validity (every run would re-issue), a CA shorter than its leaves, or, with
+// a CA, a CA not longer than twice the window (a rollover takes three runs inside it).
+func (l Lifetimes) Check(withCA bool) []LifetimeProblem {
+	if l.ValidityDays < 0 || l.CAValidityDays < 0 || l.RenewBeforeDays < 0 {
+		return []LifetimeProblem{{"", "a lifetime is negative", "give days as positive numbers, or leave them unset for the defaults (365, 1825, 30)"}}
+	}
+	r := l.Resolved()
+	var out []LifetimeProblem
+	if r.RenewBeforeDays >= r.ValidityDays {
+		out = append(out, LifetimeProblem{"renewBeforeDays", fmt.Sprintf("%d is not less than validityDays %d: every `pulumi up` would re-issue every certificate", r.RenewBeforeDays, r.ValidityDays),
+			"set renewBeforeDays below validityDays (the default is 30 of 365)"})
+	}
+	if !withCA {
+		return out
+	}
+	if r.CAValidityDays < r.ValidityDays {
+		out = append(out, LifetimeProblem{"caValidityDays", fmt.Sprintf("%d is less than validityDays %d: a leaf never outlives its CA, so every leaf would be cut short", r.CAValidityDays, r.ValidityDays),
+			"set caValidityDays to at least validityDays (the default is 1825)"})
+	} else if r.CAValidityDays <= 2*r.RenewBeforeDays {
+		out = append(out, LifetimeProblem{"caValidityDays", fmt.Sprintf("%d is not more than twice renewBeforeDays (%d): a CA rollover takes three runs inside that window", r.CAValidityDays, 2*r.RenewBeforeDays),
+			"raise caValidityDays or lower renewBeforeDays"})
+	}
+	return out
 }

@@ -1,71 +1,53 @@
 package plan
 
 import (
-	"fmt"
-
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	"github.com/upstream-tls/upstream-tls/internal/pki"
 	"github.com/upstream-tls/upstream-tls/internal/plan/core"
 	"github.com/upstream-tls/upstream-tls/internal/spec"
 )
 
 // lifetimes are the certificate lifecycle of a, every unset value its default.
-func lifetimes(a *spec.Args) (validity, caValidity, renewBefore int) {
-	validity, caValidity, renewBefore = core.DefaultValidityDays, core.DefaultCAValidityDays, core.DefaultRenewBeforeDays
+func lifetimes(a *spec.Args) pki.Lifetimes {
+	var l pki.Lifetimes
 	if c := a.Certificates; c != nil {
-		if c.ValidityDays != 0 {
-			validity = c.ValidityDays
-		}
-		if c.CAValidityDays != 0 {
-			caValidity = c.CAValidityDays
-		}
-		if c.RenewBeforeDays != 0 {
-			renewBefore = c.RenewBeforeDays
-		}
+		l = pki.Lifetimes{ValidityDays: c.ValidityDays, CAValidityDays: c.CAValidityDays, RenewBeforeDays: c.RenewBeforeDays}
 	}
-	return validity, caValidity, renewBefore
+	return l.Resolved()
 }
 
 // validateLifecycle refuses a lifecycle that would re-issue on every run, let a CA rollover not
-// fit before the CA ends, or have leaves outlive their CA.
+// fit before the CA ends, or have leaves outlive their CA (pki.Lifetimes.Check).
 func validateLifecycle(p *core.Problems, a *spec.Args) {
-	if a.Certificates == nil {
+	c := a.Certificates
+	if c == nil {
 		return
 	}
 	path := field.NewPath("certificates")
-	v, ca, rb := lifetimes(a)
-	c := a.Certificates
-	if c.ValidityDays < 0 || c.CAValidityDays < 0 || c.RenewBeforeDays < 0 {
-		p.Add(path, "a lifetime is negative", "give days as positive numbers, or leave them unset for the defaults (365, 1825, 30)")
-		return
-	}
-	if rb >= v {
-		p.Add(path.Child("renewBeforeDays"), fmt.Sprintf("%d is not less than validityDays %d: every `pulumi up` would re-issue every certificate", rb, v),
-			"set renewBeforeDays below validityDays (the default is 30 of 365)")
-	}
-	if ca < v {
-		p.Add(path.Child("caValidityDays"), fmt.Sprintf("%d is less than validityDays %d: a leaf never outlives its CA, so every leaf would be cut short", ca, v),
-			"set caValidityDays to at least validityDays (the default is 1825)")
-	} else if ca <= 2*rb {
-		p.Add(path.Child("caValidityDays"), fmt.Sprintf("%d is not more than twice renewBeforeDays (%d): a CA rollover takes three runs inside that window", ca, 2*rb),
-			"raise caValidityDays or lower renewBeforeDays")
+	for _, pr := range (pki.Lifetimes{ValidityDays: c.ValidityDays, CAValidityDays: c.CAValidityDays, RenewBeforeDays: c.RenewBeforeDays}).Check(true) {
+		fp := path
+		if pr.Field != "" {
+			fp = path.Child(pr.Field)
+		}
+		p.Add(fp, pr.Problem, pr.Fix)
 	}
 }
 
 // applyLifecycle writes a's lifecycle into every planned certificate, where it differs from the
 // defaults.
 func applyLifecycle(p *Plan) {
-	v, ca, rb := lifetimes(&p.Args)
+	l := lifetimes(&p.Args)
 	set := func(certs []core.Certificate) {
 		for i := range certs {
-			if v != core.DefaultValidityDays {
-				certs[i].ValidityDays = v
+			if l.ValidityDays != pki.DefaultValidityDays {
+				certs[i].ValidityDays = l.ValidityDays
 			}
-			if ca != core.DefaultCAValidityDays {
-				certs[i].CAValidityDays = ca
+			if l.CAValidityDays != pki.DefaultCAValidityDays {
+				certs[i].CAValidityDays = l.CAValidityDays
 			}
-			if rb != core.DefaultRenewBeforeDays {
-				certs[i].RenewBeforeDays = rb
+			if l.RenewBeforeDays != pki.DefaultRenewBeforeDays {
+				certs[i].RenewBeforeDays = l.RenewBeforeDays
 			}
 		}
 	}

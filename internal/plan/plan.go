@@ -322,7 +322,8 @@ func (p *Plan) PostureAt(ends map[string]time.Time) string {
 // or fewer are left; a supplied CA: nobody renews it), or "-" when no certificate of the backend
 // is the component's to read (a system backend's, a CA in a ConfigMap).
 func (p *Plan) expiry(be envoy.Backend, ends map[string]time.Time) string {
-	validity, _, renewBefore := lifetimes(&p.Args)
+	l := lifetimes(&p.Args)
+	validity, renewBefore := l.ValidityDays, l.RenewBeforeDays
 	var first time.Time
 	what := ""
 	for _, c := range be.Certificates {

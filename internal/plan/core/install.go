@@ -27,7 +27,7 @@ type Certificate struct {
 	// before client certificates existed is, so their inputs stay unchanged).
 	Usage Usage `json:"usage,omitempty"`
 	// ValidityDays, CAValidityDays and RenewBeforeDays are the lifecycle (spec.CertificatesArgs)
-	// where it differs from the provider's defaults; 0 means the default, so the inputs of
+	// where it differs from the defaults (pki.Default*Days); 0 means the default, so the inputs of
 	// bundles planned before lifecycles existed stay unchanged.
 	ValidityDays    int `json:"validityDays,omitempty"`
 	CAValidityDays  int `json:"caValidityDays,omitempty"`
@@ -35,13 +35,6 @@ type Certificate struct {
 	// Field is the configuration path that asks for the certificate.
 	Field string `json:"-"`
 }
-
-// The certificate lifecycle defaults (the CertificateBundle provider's own).
-const (
-	DefaultValidityDays    = 365
-	DefaultCAValidityDays  = 5 * 365
-	DefaultRenewBeforeDays = 30
-)
 
 // CRDBundle is a set of CRDs installed from one source.
 type CRDBundle struct {
