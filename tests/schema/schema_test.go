@@ -39,7 +39,7 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Minute)
 	sc, err := testutil.StartScratchCluster(ctx, repoRoot(), os.Stderr)
 	if err != nil {
 		panic(err)
