@@ -288,15 +288,16 @@ func (p *Plan) AllCertificates() []core.Certificate {
 }
 
 // Posture renders one line per backend: name, mode, whether the gateway verifies it (derived
-// from the planned objects), hostname, and the days left on its certificates (Expiry, as
-// planned); then, on EKS, one line per NLB target.
+// from the planned objects), hostname, the client certificate the gateway presents (the Secret,
+// derived from the planned objects; "(verified)" when the deployed workload verifies it), and
+// the days left on its certificates (Expiry, as planned); then, on EKS, one line per NLB target.
 func (p *Plan) Posture() string { return p.PostureAt(nil) }
 
 // PostureAt is Posture with the generated certificates' real ends, by certificate name (the
 // CertificateBundles' notAfter); a certificate not in ends counts as freshly issued.
 func (p *Plan) PostureAt(ends map[string]time.Time) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-24s %-9s %-9s %-40s %s\n", "BACKEND", "MODE", "VERIFIED", "HOSTNAME (SNI)", "CERTIFICATES")
+	fmt.Fprintf(&b, "%-24s %-9s %-9s %-40s %-44s %s\n", "BACKEND", "MODE", "VERIFIED", "HOSTNAME (SNI)", "CLIENT CERT", "CERTIFICATES")
 	for _, be := range p.Envoy.Backends {
 		verified := "yes"
 		switch e := be.Posture.Effective; {
@@ -306,7 +307,11 @@ func (p *Plan) PostureAt(ends map[string]time.Time) string {
 		default:
 			verified = "NO:" + string(e)
 		}
-		fmt.Fprintf(&b, "%-24s %-9s %-9s %-40s %s\n", be.Name, be.Mode, verified, be.Hostname, p.expiry(be, ends))
+		client := be.ClientCertificate
+		if client != envoy.NoClientCertificate && be.VerifiesClientCertificate {
+			client += " (verified)"
+		}
+		fmt.Fprintf(&b, "%-24s %-9s %-9s %-40s %-44s %s\n", be.Name, be.Mode, verified, be.Hostname, client, p.expiry(be, ends))
 	}
 	if p.EKS != nil {
 		fmt.Fprintf(&b, "\n%-24s %-20s %-8s %-13s %s\n", "NLB TARGET", "LISTENER", "TO PODS", "NLB VERIFIES", "SERVICE")

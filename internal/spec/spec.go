@@ -154,6 +154,25 @@ type GatewayArgs struct {
 	// Listeners of the Gateway. Default: `http` on port 80 and `https` on port 443 with a
 	// generated certificate. At most 64.
 	Listeners []ListenerArgs `json:"listeners,omitempty" pulumi:"listeners,optional"`
+	// BackendClientCertificate is the client certificate the gateway presents to every TLS
+	// backend (mutual TLS to backends, Gateway.spec.tls.backend.clientCertificateRef): generated
+	// (client key usage, with its own CA) or an existing kubernetes.io/tls Secret. A backend's
+	// own tls.clientCertificate overrides it. Unset: the gateway presents none.
+	BackendClientCertificate *ClientCertificateArgs `json:"backendClientCertificate,omitempty" pulumi:"backendClientCertificate,optional"`
+}
+
+// ClientCertificateArgs is where a client certificate the gateway presents comes from. Exactly
+// one field is set.
+type ClientCertificateArgs struct {
+	// Generate creates the certificate (key usage client auth) and a CA that issues it; a
+	// deployed backend with deploy.verifyClientCertificate trusts that CA.
+	Generate bool `json:"generate,omitempty" pulumi:"generate,optional"`
+	// Secret names an existing kubernetes.io/tls Secret (tls.crt and tls.key) holding the
+	// certificate and its key. For gateway.backendClientCertificate: `name` in the Gateway
+	// namespace, or `namespace/name`, and the component then creates the ReferenceGrant in that
+	// namespace that lets the Gateway use it. For a backend's tls.clientCertificate: a Secret in
+	// the backend namespace.
+	Secret string `json:"secret,omitempty" pulumi:"secret,optional"`
 }
 
 // ListenerArgs describes one Gateway listener.
@@ -226,6 +245,12 @@ type DeployArgs struct {
 	// self-signed in mode `insecure`). Mode `system` needs a publicly trusted certificate, so it
 	// requires this field for deployed backends.
 	CertificateSecret string `json:"certificateSecret,omitempty" pulumi:"certificateSecret,optional"`
+	// VerifyClientCertificate makes the workload verify the client certificate the gateway
+	// presents: the CA of the generated client certificate (tls.clientCertificate, else
+	// gateway.backendClientCertificate, which must be generated) is mounted at
+	// /run/secrets/client-ca/ca.crt and named by TLS_CLIENT_CACERTS. The default image refuses a
+	// certificate that CA did not issue.
+	VerifyClientCertificate bool `json:"verifyClientCertificate,omitempty" pulumi:"verifyClientCertificate,optional" default:"false"`
 }
 
 // RouteArgs describes the route from the Gateway to the backend.
@@ -264,6 +289,11 @@ type TLSArgs struct {
 	// `*.cluster.local`), which no public CA certifies: set it only when the gateway's system
 	// trust store holds the private CA that issued the backend's certificate.
 	AllowInClusterHostname bool `json:"allowInClusterHostname,omitempty" pulumi:"allowInClusterHostname,optional" default:"false"`
+	// ClientCertificate is the client certificate the gateway presents to this backend instead
+	// of gateway.backendClientCertificate; the Secret must be in the backend namespace. Only
+	// mode insecure: Envoy Gateway v1.9 takes a per-backend client certificate only from its
+	// Backend resource, and modes system and ca route to the Service.
+	ClientCertificate *ClientCertificateArgs `json:"clientCertificate,omitempty" pulumi:"clientCertificate,optional"`
 }
 
 // CAArgs is where the custom CA of mode `ca` comes from. Exactly one field is set.

@@ -27,7 +27,7 @@ func ReaderRefusals() []ReaderRefusal {
 		rr{"key in the :config: form", StackHead + "  upstream-tls:gateway: {name: a}\n  upstream-tls:config:gateway: {name: b}\n", "is upstream-tls:gateway again"},
 		rr{"duplicate key", StackHead + "  upstream-tls:gateway: {name: a}\n  upstream-tls:gateway: {name: b}\n", `mapping key "upstream-tls:gateway" already defined at line 3`},
 		rr{"unknown key", StackHead + "  upstream-tls:backend: []\n", "unknown key upstream-tls:backend"},
-		rr{"list where an object goes", StackHead + "  upstream-tls:gateway: [a]\n", "gateway: must be an object with the fields name, namespace, listeners, not a list"},
+		rr{"list where an object goes", StackHead + "  upstream-tls:gateway: [a]\n", "gateway: must be an object with the fields name, namespace, listeners, backendClientCertificate, not a list"},
 		rr{"encrypted product key", StackHead + "  upstream-tls:gateway:\n    secure: v1:abc\n", "is encrypted"},
 	}
 }

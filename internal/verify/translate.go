@@ -76,6 +76,11 @@ type irSetting struct {
 			Name        string `json:"name"`
 			Certificate []byte `json:"certificate"`
 		} `json:"caCertificate"`
+		// ClientCertificates are what the gateway presents to the backend (mTLS).
+		ClientCertificates []struct {
+			Name        string `json:"name"`
+			Certificate []byte `json:"certificate"`
+		} `json:"clientCertificates"`
 	} `json:"tls"`
 	Metadata struct {
 		Kind      string `json:"kind"`
@@ -102,6 +107,11 @@ type xdsSocket struct {
 	TypedConfig struct {
 		SNI              string `json:"sni"`
 		CommonTLSContext *struct {
+			// TLSCertificateSdsSecretConfigs name the SDS secrets of the client certificate the
+			// upstream connection presents.
+			TLSCertificateSdsSecretConfigs []struct {
+				Name string `json:"name"`
+			} `json:"tlsCertificateSdsSecretConfigs"`
 			CombinedValidationContext *struct {
 				ValidationContextSdsSecretConfig *struct {
 					Name string `json:"name"`

@@ -3,6 +3,7 @@ package verify
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
 	"fmt"
@@ -48,6 +49,10 @@ type Result struct {
 	Effective Effective
 	// SNI is the server name the cluster sends ("-" when none).
 	SNI string
+	// ClientCertificate is the Secret (`namespace/name`) whose certificate the translator has
+	// the gateway present, found by comparing the IR's client certificate bytes with the Secrets
+	// sent; "none" when it presents none, `unknown(<IR name>)` when no Secret sent holds them.
+	ClientCertificate string
 	// Problems are the reasons for MISMATCH; empty means OK.
 	Problems []string
 }
@@ -55,7 +60,8 @@ type Result struct {
 // OK reports whether the effective configuration matches the plan.
 func (r Result) OK() bool { return len(r.Problems) == 0 }
 
-// String renders `NAME MODE EFFECTIVE SNI OK|MISMATCH(reason; ...)`.
+// String renders `NAME MODE EFFECTIVE SNI [client-cert=SECRET] OK|MISMATCH(reason; ...)`; the
+// client certificate only when the gateway presents one.
 func (r Result) String() string {
 	verdict := "OK"
 	if !r.OK() {
@@ -65,7 +71,11 @@ func (r Result) String() string {
 	if sni == "" {
 		sni = "-"
 	}
-	return fmt.Sprintf("%s %s %s %s %s", r.Backend, r.Mode, r.Effective, sni, verdict)
+	client := ""
+	if r.ClientCertificate != "" && r.ClientCertificate != envoy.NoClientCertificate {
+		client = " client-cert=" + r.ClientCertificate
+	}
+	return fmt.Sprintf("%s %s %s %s%s %s", r.Backend, r.Mode, r.Effective, sni, client, verdict)
 }
 
 // Report is the verdict for a whole plan.
@@ -241,9 +251,10 @@ func deriveBackend(b envoy.Backend, in *Input, out *Output, clusters []xdsCluste
 	}
 
 	// The CA that signed a generated serving certificate is the one the gateway must trust,
-	// whatever the ConfigMap says.
+	// whatever the ConfigMap says (a generated client certificate's CA is the backend's to
+	// trust, not the gateway's).
 	for _, c := range b.Certificates {
-		if bundle := in.Bundles[c.Name]; c.WithCA && bundle != nil {
+		if bundle := in.Bundles[c.Name]; c.WithCA && c.Usage != core.UsageClient && bundle != nil {
 			expectedCA, caPlanned = []byte(bundle.CACertPEM), true
 		}
 	}
@@ -256,6 +267,7 @@ func deriveBackend(b envoy.Backend, in *Input, out *Output, clusters []xdsCluste
 		prefix := strings.ToLower(routeKind) + "/" + routeNS + "/" + routeName + "/rule/"
 		var xEff []Effective
 		snis := map[string]bool{}
+		xClient := map[bool]bool{} // whether each xDS socket presents a client certificate
 		for _, c := range clusters {
 			if !strings.HasPrefix(c.Name, prefix) {
 				continue
@@ -264,11 +276,34 @@ func deriveBackend(b envoy.Backend, in *Input, out *Output, clusters []xdsCluste
 				e, sni := socketEffective(s)
 				xEff = append(xEff, e)
 				snis[sni] = true
+				if e != EffectivePlain {
+					xClient[s.TypedConfig.CommonTLSContext != nil && len(s.TypedConfig.CommonTLSContext.TLSCertificateSdsSecretConfigs) > 0] = true
+				}
 			}
 		}
 		var iEff []Effective
+		iClient := map[string]bool{}
 		for _, s := range irSettings(out, prefix) {
 			iEff = append(iEff, settingEffective(s, expectedCA, caPlanned))
+			if s.TLS != nil {
+				iClient[clientSecret(s, in)] = true
+			}
+		}
+		res.ClientCertificate = envoy.NoClientCertificate
+		switch {
+		case len(iClient) > 1:
+			problems = append(problems, fmt.Sprintf("the backend's destinations present different client certificates: %v", sortedKeys(iClient)))
+		case len(iClient) == 1:
+			res.ClientCertificate = sortedKeys(iClient)[0]
+		}
+		if len(xClient) > 1 || (len(xClient) == 1 && xClient[true] != (res.ClientCertificate != envoy.NoClientCertificate)) {
+			problems = append(problems, fmt.Sprintf("translator views disagree on the client certificate: xDS sockets presenting one %v, IR %s", sortedBools(xClient), res.ClientCertificate))
+		}
+		if res.ClientCertificate != b.Posture.ClientCertificate && b.Posture.ClientCertificate != "" {
+			problems = append(problems, fmt.Sprintf("client certificate %s, the plan's posture says %s", res.ClientCertificate, b.Posture.ClientCertificate))
+		}
+		if b.VerifiesClientCertificate {
+			problems = append(problems, clientVerifies(b, in, irSettings(out, prefix))...)
 		}
 		res.Effective = combine(xEff, iEff)
 		var names []string
@@ -541,4 +576,88 @@ func policySection(btp *gwapiv1.BackendTLSPolicy) string {
 		}
 	}
 	return ""
+}
+
+// clientVerifies checks that a workload verifying client certificates (its client CA
+// ConfigMap, as sent) accepts every client certificate the translator has the gateway present.
+func clientVerifies(b envoy.Backend, in *Input, settings []irSetting) []string {
+	var caPEM string
+	for _, o := range b.Objects {
+		if o.Kind() == core.KindConfigMap && strings.HasSuffix(o.Name(), "-client-ca") {
+			data, _ := in.Objects[o.Key()]["data"].(map[string]any)
+			caPEM, _ = data[core.CAKey].(string)
+		}
+	}
+	pool := x509.NewCertPool()
+	if caPEM == "" || !pool.AppendCertsFromPEM([]byte(caPEM)) {
+		return []string{"the workload verifies client certificates, but its client CA ConfigMap holds no CA"}
+	}
+	var problems []string
+	for _, s := range settings {
+		if s.TLS == nil || len(s.TLS.ClientCertificates) == 0 {
+			problems = append(problems, "the workload verifies client certificates, but the gateway presents none")
+			continue
+		}
+		blk, _ := pem.Decode(s.TLS.ClientCertificates[0].Certificate)
+		if blk == nil {
+			problems = append(problems, "the client certificate the gateway presents is not PEM")
+			continue
+		}
+		leaf, err := x509.ParseCertificate(blk.Bytes)
+		if err == nil {
+			_, err = leaf.Verify(x509.VerifyOptions{Roots: pool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, CurrentTime: leaf.NotBefore.Add(time.Minute)})
+		}
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("the workload's client CA does not verify the client certificate the gateway presents: %v", err))
+		}
+	}
+	return problems
+}
+
+// clientSecret is the sent Secret (`namespace/name`) whose tls.crt holds the client
+// certificate of IR setting s, "none" when it has none, `unknown(<IR name>)` when no Secret
+// sent holds those certificates.
+func clientSecret(s irSetting, in *Input) string {
+	if len(s.TLS.ClientCertificates) == 0 {
+		return envoy.NoClientCertificate
+	}
+	c := s.TLS.ClientCertificates[0]
+	keys := make([]string, 0, len(in.Objects))
+	for k := range in.Objects {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		m := in.Objects[k]
+		if m["kind"] != core.KindSecret {
+			continue
+		}
+		data, _ := m["data"].(map[string]any)
+		enc, _ := data[corev1.TLSCertKey].(string)
+		crt, err := base64.StdEncoding.DecodeString(enc)
+		if err == nil && sameCerts(crt, c.Certificate) {
+			meta, _ := m["metadata"].(map[string]any)
+			return fmt.Sprintf("%v/%v", meta["namespace"], meta["name"])
+		}
+	}
+	return "unknown(" + c.Name + ")"
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func sortedBools(m map[bool]bool) []bool {
+	var out []bool
+	for _, v := range []bool{false, true} {
+		if m[v] {
+			out = append(out, v)
+		}
+	}
+	return out
 }

@@ -12,6 +12,9 @@ import (
 // cannot see.
 func external(a spec.Args) bool {
 	if a.Gateway != nil {
+		if c := a.Gateway.BackendClientCertificate; c != nil && c.Secret != "" {
+			return true
+		}
 		for _, l := range a.Gateway.Listeners {
 			if l.CertificateSecret != "" {
 				return true
@@ -19,7 +22,8 @@ func external(a spec.Args) bool {
 		}
 	}
 	for _, b := range a.Backends {
-		if (b.Service != nil && b.Service.Existing) || (b.TLS.CA != nil && (b.TLS.CA.ConfigMap != "" || b.TLS.CA.Secret != "")) {
+		if (b.Service != nil && b.Service.Existing) || (b.TLS.CA != nil && (b.TLS.CA.ConfigMap != "" || b.TLS.CA.Secret != "")) ||
+			(b.TLS.ClientCertificate != nil && b.TLS.ClientCertificate.Secret != "") {
 			return true
 		}
 	}

@@ -197,9 +197,11 @@ func planBackend(a *spec.Args, path *field.Path, b *spec.BackendArgs, deps Deps,
 		Name:              b.Name,
 		Mode:              b.TLS.Mode,
 		Hostname:          b.TLS.Hostname,
-		ClientCertificate: noClientCertificate.Name(),
+		ClientCertificate: NoClientCertificate,
 		Namespace:         b.Namespace,
 		Service:           b.Service.Name,
+		// Only a workload the component deploys can be told to verify.
+		VerifiesClientCertificate: !b.Service.Existing && b.Deploy.VerifyClientCertificate,
 	}
 	c := &backendContext{args: a, backend: b, path: path, certName: "backend-" + b.Name, appLabels: map[string]string{core.AppLabel: b.Name}}
 	// Every object of the backend waits for its namespace (when the component creates it) and
@@ -227,12 +229,19 @@ func planBackend(a *spec.Args, path *field.Path, b *spec.BackendArgs, deps Deps,
 			s := add(TLSSecret(servingSecret, b.Namespace, cert.Name, withCA))
 			secretKey = []string{s.Key()}
 		}
-		add(core.Object{Resource: deployment(b, servingSecret, c.appLabels), DependsOn: secretKey})
+		clientCA := ""
+		if be.VerifiesClientCertificate {
+			cm := add(clientCAObject(b, clientCACert(a, b), c.appLabels))
+			clientCA = cm.Name()
+			secretKey = append(secretKey, cm.Key())
+		}
+		add(core.Object{Resource: deployment(b, servingSecret, clientCA, c.appLabels), DependsOn: secretKey})
 		add(core.Object{Resource: service(b, c.appLabels)})
 	}
 
 	// Upstream TLS: the mode's objects and the reference the route uses.
 	objs, ref := m.Plan(c)
+	be.Certificates = append(be.Certificates, c.certificates...)
 	var refKeys []string
 	for _, o := range objs {
 		refKeys = append(refKeys, add(o).Key())
@@ -287,6 +296,9 @@ type backendContext struct {
 	certName  string
 	appLabels map[string]string
 	base      []string
+	// certificates are the generated certificates the mode's Plan adds (a per-backend client
+	// certificate).
+	certificates []core.Certificate
 }
 
 // TLSSecret is a kubernetes.io/tls Secret whose data comes from the generated certificate cert
@@ -379,7 +391,9 @@ func service(b *spec.BackendArgs, appLabels map[string]string) *corev1.Service {
 	return svc
 }
 
-func deployment(b *spec.BackendArgs, secret string, appLabels map[string]string) *appsv1.Deployment {
+// deployment is the backend's workload serving the certificate in Secret secret; with clientCA
+// (a ConfigMap name) it also verifies the client certificates it is presented against that CA.
+func deployment(b *spec.BackendArgs, secret, clientCA string, appLabels map[string]string) *appsv1.Deployment {
 	replicas := int32(b.Deploy.Replicas)
 	noEscalation := false
 	const certDir = "/run/secrets/certs"
@@ -401,6 +415,16 @@ func deployment(b *spec.BackendArgs, secret string, appLabels map[string]string)
 			SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
 		},
 	}
+	volumes := []corev1.Volume{{Name: "certs", VolumeSource: corev1.VolumeSource{
+		Secret: &corev1.SecretVolumeSource{SecretName: secret},
+	}}}
+	if clientCA != "" {
+		c.Env = append(c.Env, corev1.EnvVar{Name: "TLS_CLIENT_CACERTS", Value: ClientCAMountPath + "/" + core.CAKey})
+		c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: "client-ca", MountPath: ClientCAMountPath, ReadOnly: true})
+		volumes = append(volumes, corev1.Volume{Name: "client-ca", VolumeSource: corev1.VolumeSource{
+			ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: clientCA}},
+		}})
+	}
 	seen := map[int]bool{}
 	for _, p := range b.Service.Ports {
 		if !seen[p.TargetPort] {
@@ -418,9 +442,7 @@ func deployment(b *spec.BackendArgs, secret string, appLabels map[string]string)
 				ObjectMeta: metav1.ObjectMeta{Labels: core.Labels(appLabels)},
 				Spec: corev1.PodSpec{
 					Containers: []corev1.Container{c},
-					Volumes: []corev1.Volume{{Name: "certs", VolumeSource: corev1.VolumeSource{
-						Secret: &corev1.SecretVolumeSource{SecretName: secret},
-					}}},
+					Volumes:    volumes,
 				},
 			},
 		},

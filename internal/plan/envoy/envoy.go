@@ -113,8 +113,12 @@ type Backend struct {
 	Posture Posture
 	// Hostname is the SNI (and verified name unless SubjectAltNames is set).
 	Hostname string
-	// ClientCertificate names the certificate the gateway presents to the backend; "none".
+	// ClientCertificate is the Secret (`namespace/name`) whose certificate the gateway presents
+	// to the backend, derived from the planned objects (the posture's), or NoClientCertificate.
 	ClientCertificate string
+	// VerifiesClientCertificate is true when the deployed workload verifies that certificate
+	// (deploy.verifyClientCertificate).
+	VerifiesClientCertificate bool
 	// Namespace and Service locate the backend Service.
 	Namespace string
 	Service   string

@@ -13,7 +13,7 @@ import (
 // and golden cases, and is registered in modes. Adding a mode is one new file and one entry.
 //
 // Which certificate the gateway presents to the backend (the client identity) is a separate
-// axis: see ClientIdentity.
+// axis: see client_identity.go.
 type Mode interface {
 	// Name is the tls.mode value.
 	Name() spec.Mode
@@ -66,23 +66,6 @@ func modeUsesPolicy(m spec.Mode) bool {
 	mode, ok := modes[m]
 	return ok && mode.UsesPolicy()
 }
-
-// ClientIdentity is which certificate the gateway presents to a backend when it connects: the
-// second TLS axis, independent of the mode. Today the gateway presents none; a client
-// certificate (Gateway.spec.tls.backend.clientCertificateRef, or a per-backend Envoy Gateway
-// Backend setting) is one new unit beside noClientCertificate.
-type ClientIdentity interface {
-	// Name is how the posture reports the identity.
-	Name() string
-}
-
-type noneIdentity struct{}
-
-func (noneIdentity) Name() string { return "none" }
-
-// noClientCertificate is the identity of every backend today: the gateway presents no
-// certificate.
-var noClientCertificate ClientIdentity = noneIdentity{}
 
 // servicePortRef is the backendRef to the backend's Service on the route's port.
 func servicePortRef(b *spec.BackendArgs) gwapiv1.BackendObjectReference {

@@ -52,6 +52,12 @@ func (insecureMode) Plan(c *backendContext) ([]core.Object, gwapiv1.BackendObjec
 	b := c.backend
 	skip := true
 	sni := gwapiv1.PreciseHostname(b.TLS.Hostname)
+	tls := &egv1a1.BackendTLSSettings{InsecureSkipVerify: &skip, SNI: &sni}
+	// A client certificate of its own (tls.clientCertificate) overrides the Gateway's.
+	objs, cert := planBackendClientCertificate(c, tls)
+	if cert != nil {
+		c.certificates = append(c.certificates, *cert)
+	}
 	backend := core.Object{Resource: &egv1a1.Backend{
 		TypeMeta:   core.TypeMeta(egv1a1.GroupVersion, egv1a1.KindBackend),
 		ObjectMeta: core.Meta(b.Name, b.Namespace, c.appLabels),
@@ -60,10 +66,10 @@ func (insecureMode) Plan(c *backendContext) ([]core.Object, gwapiv1.BackendObjec
 				Hostname: b.Service.Name + "." + b.Namespace + ".svc." + ClusterDomain,
 				Port:     int32(servicePort(b, b.Route.Port).Port),
 			}}},
-			TLS: &egv1a1.BackendTLSSettings{InsecureSkipVerify: &skip, SNI: &sni},
+			TLS: tls,
 		},
-	}}
+	}, DependsOn: core.Keys(objs)}
 	group := gwapiv1.Group(egv1a1.GroupName)
 	kind := gwapiv1.Kind(egv1a1.KindBackend)
-	return []core.Object{backend}, gwapiv1.BackendObjectReference{Group: &group, Kind: &kind, Name: gwapiv1.ObjectName(b.Name)}
+	return append(objs, backend), gwapiv1.BackendObjectReference{Group: &group, Kind: &kind, Name: gwapiv1.ObjectName(b.Name)}
 }

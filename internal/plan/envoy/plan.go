@@ -85,10 +85,15 @@ func (p *Path) DerivePostures(a *spec.Args, objects []core.Object, problems *cor
 			}
 		}
 		if route == nil {
-			be.Posture = Posture{Effective: core.EffectiveNone, Via: "no route is planned"}
+			be.Posture = Posture{Effective: core.EffectiveNone, Via: "no route is planned", ClientCertificate: NoClientCertificate}
 		} else {
 			be.Posture = Derive(route, objects, ports)
 		}
+		if want := ExpectedClientCertificate(a, &a.Backends[i]); be.Posture.Effective.Encrypted() && be.Posture.ClientCertificate != want {
+			problems.Add(field.NewPath("backends").Index(i), fmt.Sprintf("backend %q would be presented the client certificate %s (derived from the planned objects), but the configuration asks for %s",
+				be.Name, be.Posture.ClientCertificate, want), "report this configuration as a bug of upstream-tls")
+		}
+		be.ClientCertificate = be.Posture.ClientCertificate
 		m := modes[be.Mode]
 		if be.Posture.Effective != m.Expected() || (be.Posture.Effective.Encrypted() && be.Posture.SNI != be.Hostname) {
 			problems.Add(field.NewPath("backends").Index(i), fmt.Sprintf("backend %q in mode %s would be reached as %s with SNI %q (%s), not %s with SNI %q",
@@ -268,6 +273,7 @@ func planGateway(a *spec.Args, deps Deps, install []string, classKey string) Gat
 		}
 		g.Spec.Listeners = append(g.Spec.Listeners, gl)
 	}
+	gwDeps = append(gwDeps, planGatewayClientCertificate(a, &gp, g, base, install)...)
 	gp.Objects = append(gp.Objects, core.Object{Resource: g, Field: "gateway", DependsOn: gwDeps})
 	return gp
 }
@@ -285,6 +291,10 @@ func listenerHost(l spec.ListenerArgs, gw *spec.GatewayArgs) string {
 // Services.
 func Uses(a *spec.Args, r *core.Registry) {
 	gw := a.Gateway
+	if c := gw.BackendClientCertificate; c != nil && c.Secret != "" {
+		ns, name := secretRef(c.Secret, gw.Namespace)
+		r.Use(core.KindSecret, ns, name, field.NewPath("gateway", "backendClientCertificate", "secret"))
+	}
 	for i, l := range gw.Listeners {
 		if l.Protocol == core.ProtocolHTTPS && l.CertificateSecret != "" {
 			r.Use(core.KindSecret, gw.Namespace, l.CertificateSecret, field.NewPath("gateway", "listeners").Index(i).Child("certificateSecret"))
@@ -296,6 +306,9 @@ func Uses(a *spec.Args, r *core.Registry) {
 			r.Use(core.KindService, b.Namespace, b.Service.Name, path.Child("service", "name"))
 		} else if b.Deploy.CertificateSecret != "" {
 			r.Use(core.KindSecret, b.Namespace, b.Deploy.CertificateSecret, path.Child("deploy", "certificateSecret"))
+		}
+		if c := b.TLS.ClientCertificate; c != nil && c.Secret != "" && b.TLS.Mode == spec.ModeInsecure && !strings.Contains(c.Secret, "/") {
+			r.Use(core.KindSecret, b.Namespace, c.Secret, path.Child("tls", "clientCertificate", "secret"))
 		}
 		if b.TLS.Mode == spec.ModeCA && b.TLS.CA != nil && b.TLS.CA.ConfigMap != "" {
 			r.Use(core.KindConfigMap, b.Namespace, b.TLS.CA.ConfigMap, path.Child("tls", "ca", "configMap"))

@@ -22,6 +22,9 @@ type Posture struct {
 	// Via is the object that carries the TLS settings (`BackendTLSPolicy/ns/name`,
 	// `Backend/ns/name`), or what is missing.
 	Via string
+	// ClientCertificate is the Secret (`namespace/name`) of the certificate the gateway
+	// presents (deriveClientCertificate), or NoClientCertificate; always none in plain text.
+	ClientCertificate string
 }
 
 // ServicePorts resolves a Service port number to its name, for Services the plan does not
@@ -39,7 +42,7 @@ type ServicePorts func(namespace, service string, port int32) (name string, ok b
 func Derive(route core.Resource, objects []core.Object, ports ServicePorts) Posture {
 	refs := RouteBackendRefs(route)
 	if len(refs) == 0 {
-		return Posture{Effective: core.EffectiveNone, Via: "the route has no backendRefs"}
+		return Posture{Effective: core.EffectiveNone, Via: "the route has no backendRefs", ClientCertificate: NoClientCertificate}
 	}
 	var out *Posture
 	for _, ref := range refs {
@@ -48,8 +51,12 @@ func Derive(route core.Resource, objects []core.Object, ports ServicePorts) Post
 		case out == nil:
 			out = &p
 		case *out != p:
-			return Posture{Effective: core.EffectiveMixed, Via: fmt.Sprintf("the route's backendRefs disagree: %s and %s", out.Via, p.Via)}
+			return Posture{Effective: core.EffectiveMixed, Via: fmt.Sprintf("the route's backendRefs disagree: %s and %s", out.Via, p.Via), ClientCertificate: NoClientCertificate}
 		}
+	}
+	out.ClientCertificate = NoClientCertificate
+	if out.Effective.Encrypted() {
+		out.ClientCertificate = deriveClientCertificate(route, objects)
 	}
 	return *out
 }

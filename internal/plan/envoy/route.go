@@ -22,6 +22,9 @@ type RouteKind interface {
 	// BackendRefs returns what a route of this kind sends traffic to (the posture follows
 	// them); nil when r is not of this kind.
 	BackendRefs(r core.Resource) []gwapiv1.BackendObjectReference
+	// ParentRefs returns the Gateways (and listeners) a route of this kind attaches to (the
+	// client certificate of the posture comes from them); nil when r is not of this kind.
+	ParentRefs(r core.Resource) []gwapiv1.ParentReference
 }
 
 // routeKinds registers every route kind by its route.kind value.
@@ -48,6 +51,16 @@ func routeCommon(a *spec.Args, b *spec.BackendArgs) (gwapiv1.CommonRouteSpec, []
 func RouteBackendRefs(r core.Resource) []gwapiv1.BackendObjectReference {
 	for _, k := range routeKinds {
 		if refs := k.BackendRefs(r); refs != nil {
+			return refs
+		}
+	}
+	return nil
+}
+
+// RouteParentRefs returns the parentRefs of any planned route, or nil when r is not a route.
+func RouteParentRefs(r core.Resource) []gwapiv1.ParentReference {
+	for _, k := range routeKinds {
+		if refs := k.ParentRefs(r); refs != nil {
 			return refs
 		}
 	}

@@ -50,3 +50,11 @@ func (grpcRoute) BackendRefs(r core.Resource) []gwapiv1.BackendObjectReference {
 	}
 	return out
 }
+
+func (grpcRoute) ParentRefs(r core.Resource) []gwapiv1.ParentReference {
+	route, ok := r.(*gwapiv1.GRPCRoute)
+	if !ok {
+		return nil
+	}
+	return append([]gwapiv1.ParentReference{}, route.Spec.ParentRefs...)
+}

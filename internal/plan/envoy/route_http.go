@@ -96,3 +96,11 @@ func (httpRoute) BackendRefs(r core.Resource) []gwapiv1.BackendObjectReference {
 	}
 	return out
 }
+
+func (httpRoute) ParentRefs(r core.Resource) []gwapiv1.ParentReference {
+	route, ok := r.(*gwapiv1.HTTPRoute)
+	if !ok {
+		return nil
+	}
+	return append([]gwapiv1.ParentReference{}, route.Spec.ParentRefs...)
+}

@@ -65,6 +65,7 @@ func Validate(p *core.Problems, a *spec.Args, ctx Context) {
 		validateBackend(p, a, path, b, listeners, ctx)
 	}
 	validateSharedPorts(p, a)
+	validateClientIdentity(p, a)
 
 	if hasMode(a, spec.ModeInsecure) && a.EnvoyGateway.EnableBackend != nil && !*a.EnvoyGateway.EnableBackend {
 		p.Add(field.NewPath("envoyGateway", "enableBackend"), "is false, but an insecure backend needs Envoy Gateway's Backend API (routes to it would fail with \"Backend is disabled in Envoy Gateway configuration\")",
