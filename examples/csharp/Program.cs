@@ -147,6 +147,13 @@ static class ArgsFrom
         Name = o.String("name"),
         Namespace = o.String("namespace"),
         Listeners = o.Children("listeners", Listener)!,
+        BackendClientCertificate = o.Child("backendClientCertificate", ClientCertificate),
+    });
+
+    public static ClientCertificateArgs ClientCertificate(ConfigObject o) => o.Done(new ClientCertificateArgs
+    {
+        Generate = o.Bool("generate"),
+        Secret = o.String("secret"),
     });
 
     public static ServicePortArgs ServicePort(ConfigObject o) => o.Done(new ServicePortArgs
@@ -168,6 +175,7 @@ static class ArgsFrom
         Image = o.String("image"),
         Replicas = o.Int("replicas"),
         CertificateSecret = o.String("certificateSecret"),
+        VerifyClientCertificate = o.Bool("verifyClientCertificate"),
     });
 
     public static RouteArgs Route(ConfigObject o) => o.Done(new RouteArgs
@@ -195,6 +203,7 @@ static class ArgsFrom
         AllowInClusterHostname = o.Bool("allowInClusterHostname"),
         Ca = o.Child("ca", CaSource),
         Ports = o.Strings("ports")!,
+        ClientCertificate = o.Child("clientCertificate", ClientCertificate),
     });
 
     public static BackendArgs Backend(ConfigObject o) => o.Done(new BackendArgs

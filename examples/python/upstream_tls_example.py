@@ -28,6 +28,7 @@ from upstream_tls import (
     BackendServiceArgs,
     BackendTlsArgs,
     CaSourceArgs,
+    ClientCertificateArgs,
     DeployArgs,
     EksArgs,
     EksIdentityArgs,
@@ -118,7 +119,12 @@ def gateway_args(o: _Object) -> GatewayArgs:
         name=o.take("name"),
         namespace=o.take("namespace"),
         listeners=o.objects("listeners", listener_args),
+        backend_client_certificate=o.object("backendClientCertificate", client_certificate_args),
     ))
+
+
+def client_certificate_args(o: _Object) -> ClientCertificateArgs:
+    return o.done(ClientCertificateArgs(generate=o.take("generate"), secret=o.take("secret")))
 
 
 def service_port_args(o: _Object) -> ServicePortArgs:
@@ -138,6 +144,7 @@ def deploy_args(o: _Object) -> DeployArgs:
         image=o.take("image"),
         replicas=o.take("replicas"),
         certificate_secret=o.take("certificateSecret"),
+        verify_client_certificate=o.take("verifyClientCertificate"),
     ))
 
 
@@ -164,6 +171,7 @@ def backend_tls_args(o: _Object) -> BackendTlsArgs:
         allow_in_cluster_hostname=o.take("allowInClusterHostname"),
         ca=o.object("ca", ca_source_args),
         ports=o.take("ports"),
+        client_certificate=o.object("clientCertificate", client_certificate_args),
     ))
 
 

@@ -45,6 +45,9 @@ export = async () => {
                 { name: "http", protocol: "HTTP", port: 80 },
                 { name: "https", protocol: "HTTPS", port: 443, hostname: "*.dev.example.com" },
             ],
+            // mTLS to backends: the gateway presents a generated client certificate to every TLS
+            // backend; internal-api verifies it.
+            backendClientCertificate: { generate: true },
         },
         backends: [
             // Verified against the system trust store: the workload serves a publicly trusted
@@ -56,10 +59,12 @@ export = async () => {
                 route: { hostnames: ["public.dev.example.com"], listener: "https" },
                 tls: { mode: "system", hostname: "public-api.dev.example.com" },
             },
-            // Verified against a CA the component generates together with the serving certificate.
+            // Verified against a CA the component generates together with the serving certificate;
+            // the workload in turn verifies the gateway's client certificate.
             {
                 name: "internal-api",
                 namespace: "apps",
+                deploy: { verifyClientCertificate: true },
                 route: { hostnames: ["internal.dev.example.com"], listener: "https" },
                 tls: { mode: "ca", ca: { generate: true } },
             },

@@ -95,7 +95,8 @@ type echoReply struct {
 //   - a backend reached over TLS (system, ca, insecure) answers through Envoy (200, from its
 //     echo server), which saw TLS with the posture's SNI;
 //   - a backend reached in plain text answers and saw no TLS;
-//   - where the gateway presents a client certificate, the backend received one.
+//   - a workload that verifies client certificates (deploy.verifyClientCertificate) received
+//     the one the gateway presents (a server sees one only when it asks for it).
 //
 // The downstream hop (client to Envoy) is not what is checked: its certificate is not
 // verified here.
@@ -254,7 +255,9 @@ func (w *Wire) judge(be envoy.Backend) {
 	if eff.Encrypted() && be.Posture.SNI != "" && w.TLS != "" && w.SNI != be.Posture.SNI {
 		w.Problems = append(w.Problems, fmt.Sprintf("SNI %q, the posture says %q", w.SNI, be.Posture.SNI))
 	}
-	if be.ClientCertificate != "" && be.ClientCertificate != "none" && w.TLS != "" && w.ClientCert == "" {
+	// A TLS server sees a client certificate only when it asks for one: a workload that
+	// verifies client certificates does.
+	if be.VerifiesClientCertificate && be.ClientCertificate != envoy.NoClientCertificate && w.TLS != "" && w.ClientCert == "" {
 		w.Problems = append(w.Problems, "no client certificate reached the backend, the posture says "+be.ClientCertificate)
 	}
 }
