@@ -31,6 +31,10 @@ type Gateway struct {
 	// Name and Namespace of the Gateway.
 	Name      pulumi.StringOutput `pulumi:"name"`
 	Namespace pulumi.StringOutput `pulumi:"namespace"`
+	// Certificates are the Gateway's generated certificates (listeners', the gateway's client
+	// certificate), for the backends whose objects carry one of them (a verifying workload's
+	// client CA ConfigMap). Not an output.
+	Certificates register.Certificates
 }
 
 // New creates the planned Gateway with its generated listener certificates.
@@ -46,6 +50,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, fmt.Errorf("gateway %q: %w", name, err)
 	}
+	c.Certificates = certs
 	var gw core.Object
 	for _, o := range args.Gateway.Objects {
 		if _, err := register.Object(ctx, o, args.Deps, certs.Resolver(nil), pulumi.Parent(c)); err != nil {

@@ -25,6 +25,9 @@ type Args struct {
 	// Deps holds every registered resource by plan key; the objects depend on what their plan
 	// entries name, and are added to it.
 	Deps *register.Deps
+	// Gateway are the Gateway's registered certificates (gateway.Gateway.Certificates): a
+	// verifying workload's client CA ConfigMap carries the gateway client certificate's CA.
+	Gateway register.Certificates
 }
 
 // TLSBackend reports how the gateway reaches the backend.
@@ -77,10 +80,18 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			c.CACertificate = certs[req.Name].CACertPEM
 		}
 	}
+	// The objects resolve the backend's own certificates and the Gateway's.
+	all := register.Certificates{}
+	for k, v := range args.Gateway {
+		all[k] = v
+	}
+	for k, v := range certs {
+		all[k] = v
+	}
 	var keys []string
 	c.Observed = pulumi.ToMap(envoy.Observed{State: "unobserved"}.Map()).ToMapOutput()
 	for _, o := range be.Objects {
-		res, err := register.Object(ctx, o, args.Deps, certs.Resolver(nil), parent)
+		res, err := register.Object(ctx, o, args.Deps, all.Resolver(nil), parent)
 		if err != nil {
 			return nil, fmt.Errorf("tlsbackend %q: %w", name, err)
 		}

@@ -35,6 +35,8 @@ type (
 	TLSArgs = spec.TLSArgs
 	// CAArgs is where the custom CA of mode ca comes from.
 	CAArgs = spec.CAArgs
+	// ClientCertificateArgs is where a client certificate the gateway presents comes from.
+	ClientCertificateArgs = spec.ClientCertificateArgs
 	// EKSArgs is the EKS path (AWS Load Balancer Controller NLB).
 	EKSArgs = spec.EKSArgs
 	// EKSIdentityArgs is the controller's IAM role and its binding.

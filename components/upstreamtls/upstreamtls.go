@@ -172,7 +172,7 @@ func apply(ctx *pulumi.Context, name string, p *plan.Plan, opts ...pulumi.Resour
 	var statuses pulumi.MapArray
 	var observed, expiries []any
 	for _, b := range p.Envoy.Backends {
-		tb, err := tlsbackend.New(ctx, name+"-"+b.Name, &tlsbackend.Args{Backend: b, Deps: deps}, parent)
+		tb, err := tlsbackend.New(ctx, name+"-"+b.Name, &tlsbackend.Args{Backend: b, Deps: deps, Gateway: gw.Certificates}, parent)
 		if err != nil {
 			return nil, err
 		}

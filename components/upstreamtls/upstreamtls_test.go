@@ -1,6 +1,8 @@
 package upstreamtls_test
 
 import (
+	"crypto/x509"
+	"encoding/pem"
 	"reflect"
 	"slices"
 	"strings"
@@ -348,5 +350,49 @@ func TestEKS(t *testing.T) {
 	ts := targets.Wait()
 	if len(ts) != 1 || ts[0]["name"] != "internal-api" || ts[0]["verified"] != false {
 		t.Errorf("nlbTargets = %v", ts)
+	}
+}
+
+// TestClientCertificate: with a generated gateway client certificate, the Secret the Gateway
+// references holds a client certificate its client CA ConfigMap verifies, with its key as a
+// Pulumi secret, and every backend's clientCertificate output names that Secret.
+func TestClientCertificate(t *testing.T) {
+	args := devArgs()
+	args.Gateway = &upstreamtls.GatewayArgs{BackendClientCertificate: &upstreamtls.ClientCertificateArgs{Generate: true}}
+	args.Backends[1].Deploy = &upstreamtls.DeployArgs{VerifyClientCertificate: true}
+	var backends testutil.Await[[]map[string]any]
+	m, err := run(t, args, func(c *upstreamtls.UpstreamTls) { backends.Watch(c.Backends) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range backends.Wait() {
+		if b["clientCertificate"] != "gateway/upstream-tls-client-tls" {
+			t.Errorf("backend %v: clientCertificate %v", b["name"], b["clientCertificate"])
+		}
+	}
+	secret := m.Find("kubernetes:core/v1:Secret", "secret-gateway-upstream-tls-client-tls")
+	cm := m.Find("kubernetes:core/v1:ConfigMap", "configmap-apps-internal-api-client-ca")
+	if secret == nil || cm == nil {
+		t.Fatal("client certificate Secret or client CA ConfigMap not registered")
+	}
+	sd, isSecret := testutil.Plain(secret.Inputs["stringData"])
+	if !isSecret {
+		t.Error("client certificate Secret stringData is not secret")
+	}
+	ca, _ := testutil.Plain(cm.Inputs["data"])
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM([]byte(ca.(map[string]any)["ca.crt"].(string))) {
+		t.Fatal("client CA ConfigMap holds no CA")
+	}
+	blk, _ := pem.Decode([]byte(sd.(map[string]any)["tls.crt"].(string)))
+	if blk == nil {
+		t.Fatal("client certificate Secret holds no certificate")
+	}
+	leaf, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := leaf.Verify(x509.VerifyOptions{Roots: pool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+		t.Errorf("the client CA does not verify the gateway's client certificate for client auth: %v", err)
 	}
 }
