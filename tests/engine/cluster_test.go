@@ -2,8 +2,11 @@ package engine_test
 
 import (
 	"context"
+	"crypto/tls"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -204,6 +207,18 @@ func TestDevStackOnTheLocalCluster(t *testing.T) {
 			t.Errorf("on the wire, %s: %s; want TLS with SNI %s", name, wi, sni)
 		}
 	}
+	// mTLS: internal-api verifies the client certificate the gateway presents, so it received
+	// the gateway's (the wire judge checks that), and it refuses one of another CA, straight at
+	// its echo server, while the gateway's Secret is accepted there too.
+	if wi := wires["internal-api"]; wi.ClientCert != "CN=upstream-tls.gateway" {
+		t.Errorf("on the wire, internal-api received client certificate %q, want the gateway's CN=upstream-tls.gateway", wi.ClientCert)
+	}
+	gwSecret, err := get("v1", "Secret", "gateway", "upstream-tls-client-tls")
+	if err != nil {
+		t.Fatalf("the gateway's client certificate Secret: %v", err)
+	}
+	checkClientCertificateRefusal(t, lc.dir, gwSecret)
+
 	// A CA rollover on the wire, at the real clock: every CA ends in 35 days, within twice
 	// renewBeforeDays. Three runs (both CAs trusted; the serving certificates move; the old CA
 	// leaves), and after each every backend still answers over TLS with its SNI, Envoy
@@ -682,5 +697,60 @@ func dumpLogs(t *testing.T, dir string) {
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, "envoy-gateway", "status.json")); err == nil {
 		t.Logf("envoy-gateway host status: %s", b)
+	}
+}
+
+// checkClientCertificateRefusal connects straight to internal-api's echo server (its host
+// address and port, from the local cluster's workload status) with a client certificate of a
+// CA the workload does not trust, which must fail, and with the gateway's (gwSecret), which must
+// answer 200: the verification is the workload's, not the gateway's.
+func checkClientCertificateRefusal(t *testing.T, dir string, gwSecret map[string]any) {
+	t.Helper()
+	st, err := cluster.ReadWorkloads(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ""
+	for _, wl := range st.Workloads {
+		if wl.Kind == "backend" && wl.Deployment == "apps/internal-api" && wl.Ports["8443"] != 0 {
+			addr = fmt.Sprintf("%s:%d", wl.Address, wl.Ports["8443"])
+		}
+	}
+	if addr == "" {
+		t.Fatalf("internal-api's echo server has no host address: %+v", st.Workloads)
+	}
+	foreign, err := pki.Generate(pki.Request{CommonName: "intruder", DNSNames: []string{"intruder"}, WithCA: true, Usage: pki.UsageClient}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := gwSecret["data"].(map[string]any)
+	decode := func(k string) []byte {
+		s, _ := data[k].(string)
+		b, _ := base64.StdEncoding.DecodeString(s)
+		return b
+	}
+	request := func(certPEM, keyPEM []byte) (int, error) {
+		pair, err := tls.X509KeyPair(certPEM, keyPEM)
+		if err != nil {
+			return 0, fmt.Errorf("key pair: %w", err)
+		}
+		c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
+			// What is checked is the server's verification of the client, not the reverse.
+			InsecureSkipVerify: true, ServerName: "internal-api.apps.svc", Certificates: []tls.Certificate{pair},
+		}}}
+		resp, err := c.Get("https://" + addr + "/")
+		if err != nil {
+			return 0, err
+		}
+		defer resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+	if code, err := request([]byte(foreign.CertPEM), []byte(foreign.KeyPEM)); err == nil {
+		t.Errorf("internal-api answered %d to a client certificate of another CA; want the handshake refused", code)
+	} else {
+		t.Logf("internal-api refuses a client certificate of another CA: %v", err)
+	}
+	if code, err := request(decode("tls.crt"), decode("tls.key")); err != nil || code != http.StatusOK {
+		t.Errorf("internal-api with the gateway's client certificate: %d, %v; want 200", code, err)
 	}
 }
