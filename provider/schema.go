@@ -37,6 +37,7 @@ var typeNames = map[string]string{
 	"HealthCheckArgs":       "HealthCheck",
 	"CertificatesArgs":      "CertificateLifecycle",
 	"ClientCertificateArgs": "ClientCertificate",
+	"ExternalArgs":          "ExternalBackend",
 }
 
 // specTypes are the Go types of the arguments, by Go name, for their default tags.

@@ -37,6 +37,8 @@ type (
 	CAArgs = spec.CAArgs
 	// ClientCertificateArgs is where a client certificate the gateway presents comes from.
 	ClientCertificateArgs = spec.ClientCertificateArgs
+	// ExternalArgs locates a backend outside the cluster.
+	ExternalArgs = spec.ExternalArgs
 	// EKSArgs is the EKS path (AWS Load Balancer Controller NLB).
 	EKSArgs = spec.EKSArgs
 	// EKSIdentityArgs is the controller's IAM role and its binding.

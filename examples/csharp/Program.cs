@@ -212,8 +212,15 @@ static class ArgsFrom
         Namespace = o.String("namespace"),
         Service = o.Child("service", BackendService),
         Deploy = o.Child("deploy", Deploy),
+        External = o.Child("external", ExternalBackend),
         Route = o.Child("route", Route),
         Tls = o.RequiredChild("tls", BackendTls),
+    });
+
+    public static ExternalBackendArgs ExternalBackend(ConfigObject o) => o.Done(new ExternalBackendArgs
+    {
+        Hostname = o.RequiredString("hostname"),
+        Port = o.Int("port"),
     });
 
     public static EksIdentityArgs EksIdentity(ConfigObject o) => o.Done(new EksIdentityArgs

@@ -33,6 +33,7 @@ from upstream_tls import (
     EksArgs,
     EksIdentityArgs,
     EnvoyGatewayArgs,
+    ExternalBackendArgs,
     GatewayArgs,
     HealthCheckArgs,
     ListenerArgs,
@@ -175,12 +176,17 @@ def backend_tls_args(o: _Object) -> BackendTlsArgs:
     ))
 
 
+def external_backend_args(o: _Object) -> ExternalBackendArgs:
+    return o.done(ExternalBackendArgs(hostname=o.take("hostname"), port=o.take("port")))
+
+
 def backend_args(o: _Object) -> BackendArgs:
     return o.done(BackendArgs(
         name=o.take("name"),
         namespace=o.take("namespace"),
         service=o.object("service", backend_service_args),
         deploy=o.object("deploy", deploy_args),
+        external=o.object("external", external_backend_args),
         route=o.object("route", route_args),
         tls=o.object("tls", backend_tls_args),
     ))

@@ -77,6 +77,11 @@ func WithDefaults(a spec.Args) spec.Args {
 		b := &out.Backends[i]
 		setDefault(&b.Namespace, gw.Namespace)
 		setDefault(&b.Service.Name, b.Name)
+		if b.External != nil {
+			// Nothing is deployed for an external backend, and the SNI is its host name.
+			b.Service.Existing = true
+			setDefault(&b.TLS.Hostname, b.External.Hostname)
+		}
 		if b.Route.Port == "" {
 			b.Route.Port = b.Service.Ports[0].Name
 		}

@@ -132,7 +132,9 @@ func derivedFields(args spec.Args) []core.Derived {
 		if b.Service == nil || b.Service.Name == "" {
 			out = append(out, core.Derived{Field: bp.Child("service", "name").String(), From: []string{bp.Child("name").String()}})
 		}
-		if b.TLS.Hostname == "" {
+		if b.TLS.Hostname == "" && b.External != nil {
+			out = append(out, core.Derived{Field: bp.Child("tls", "hostname").String(), From: []string{bp.Child("external", "hostname").String()}})
+		} else if b.TLS.Hostname == "" {
 			out = append(out, core.Derived{Field: bp.Child("tls", "hostname").String(),
 				From: []string{bp.Child("service", "name").String(), bp.Child("namespace").String()}})
 		}
@@ -184,8 +186,13 @@ func planned(problems *core.Problems, a spec.Args, formerOwners bool) (*Plan, er
 // validateRaw checks what only the configuration as given shows (before defaults fill it).
 func validateRaw(p *core.Problems, a *spec.Args) {
 	for i, b := range a.Backends {
+		path := field.NewPath("backends").Index(i)
+		if b.External != nil {
+			envoy.ValidateExternalRaw(p, path, &b)
+			continue
+		}
 		if b.Service != nil && b.Service.Existing && b.Deploy != nil && *b.Deploy != (spec.DeployArgs{}) {
-			p.Add(field.NewPath("backends").Index(i).Child("deploy"), "is set, but service.existing is true, so nothing is deployed", "remove deploy, or set service.existing: false")
+			p.Add(path.Child("deploy"), "is set, but service.existing is true, so nothing is deployed", "remove deploy, or set service.existing: false")
 		}
 	}
 }
@@ -243,7 +250,8 @@ func planNamespaces(a *spec.Args) []core.Object {
 	}
 	add(a.Gateway.Namespace, field.NewPath("gateway", "namespace"))
 	for i, b := range a.Backends {
-		if !b.Service.Existing {
+		// An external backend's Backend and policy live in its namespace.
+		if !b.Service.Existing || b.External != nil {
 			add(b.Namespace, field.NewPath("backends").Index(i).Child("namespace"))
 		}
 	}

@@ -203,10 +203,24 @@ type BackendArgs struct {
 	// Deploy describes the workload to deploy behind the Service. Not allowed for existing
 	// Services.
 	Deploy *DeployArgs `json:"deploy,omitempty" pulumi:"deploy,optional"`
+	// External is a backend outside the cluster, reached by host name and port through an
+	// Envoy Gateway Backend with an FQDN endpoint (the Backend API is turned on). Not together
+	// with service or deploy. tls.hostname (the SNI and the verified name) defaults to its
+	// hostname; modes system and ca verify it with a BackendTLSPolicy targeting the Backend.
+	External *ExternalArgs `json:"external,omitempty" pulumi:"external,optional"`
 	// Route is how the gateway routes to the backend.
 	Route *RouteArgs `json:"route,omitempty" pulumi:"route,optional"`
 	// TLS is the upstream TLS configuration.
 	TLS TLSArgs `json:"tls" pulumi:"tls"`
+}
+
+// ExternalArgs locates a backend outside the cluster.
+type ExternalArgs struct {
+	// Hostname is the DNS name Envoy resolves and connects to: lowercase, no wildcard, no IP
+	// address.
+	Hostname string `json:"hostname" pulumi:"hostname"`
+	// Port is the TLS port, 1-65535.
+	Port int `json:"port,omitempty" pulumi:"port,optional" default:"443"`
 }
 
 // ServiceArgs names the backend Service and its ports.

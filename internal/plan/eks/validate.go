@@ -246,11 +246,14 @@ func validateTargets(p *core.Problems, path *field.Path, a *spec.Args, e *spec.E
 		case t.Backend == "" && t.Service == nil:
 			p.Required(tp, "names no Service", "set backend to the name of an entry of backends, or service to {name, namespace, port}")
 		case t.Backend != "":
-			found := false
+			found, external := false, false
 			for _, b := range a.Backends {
 				found = found || b.Name == t.Backend
+				external = external || (b.Name == t.Backend && b.External != nil)
 			}
-			if !found {
+			if external {
+				p.Add(tp.Child("backend"), fmt.Sprintf("backend %q is external (outside the cluster): it has no pods for the NLB to target", t.Backend), "target a backend with a Service in the cluster")
+			} else if !found {
 				p.Add(tp.Child("backend"), fmt.Sprintf("there is no backend named %q", t.Backend), "use the name of an entry of backends")
 			}
 		default:

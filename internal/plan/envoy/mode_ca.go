@@ -79,7 +79,10 @@ func (caMode) Validate(p *core.Problems, _ *spec.Args, path *field.Path, b *spec
 	} else {
 		p.ObjectName(cp.Child("secret"), ca.Secret, "is not a valid Secret name", "name an existing Secret in the backend namespace with key ca.crt")
 	}
-	if ca.Generate && b.Service.Existing {
+	if ca.Generate && b.External != nil {
+		p.Add(cp.Child("generate"), "a generated CA only signs the certificate of a workload this component deploys, but the backend is external",
+			"give the external backend's CA with tls.ca.pem, tls.ca.configMap or tls.ca.secret, or use mode system if a public CA issued its certificate")
+	} else if ca.Generate && b.Service.Existing {
 		p.Add(cp.Child("generate"), "a generated CA only signs the certificate of a workload this component deploys, but service.existing is true",
 			"give the existing backend's CA with tls.ca.pem, tls.ca.configMap or tls.ca.secret, or let the component deploy the backend")
 	}
@@ -123,5 +126,6 @@ func (caMode) Plan(c *backendContext) ([]core.Object, gwapiv1.BackendObjectRefer
 		Hostname:          gwapiv1.PreciseHostname(b.TLS.Hostname),
 		CACertificateRefs: []gwapiv1.LocalObjectReference{{Group: "", Kind: gwapiv1.Kind(kind), Name: gwapiv1.ObjectName(name)}},
 	}
-	return append(objs, policies(c, v, deps)...), servicePortRef(b)
+	pol, ref := verifiedUpstream(c, v, deps)
+	return append(objs, pol...), ref
 }

@@ -58,18 +58,6 @@ func (insecureMode) Plan(c *backendContext) ([]core.Object, gwapiv1.BackendObjec
 	if cert != nil {
 		c.certificates = append(c.certificates, *cert)
 	}
-	backend := core.Object{Resource: &egv1a1.Backend{
-		TypeMeta:   core.TypeMeta(egv1a1.GroupVersion, egv1a1.KindBackend),
-		ObjectMeta: core.Meta(b.Name, b.Namespace, c.appLabels),
-		Spec: egv1a1.BackendSpec{
-			Endpoints: []egv1a1.BackendEndpoint{{FQDN: &egv1a1.FQDNEndpoint{
-				Hostname: b.Service.Name + "." + b.Namespace + ".svc." + ClusterDomain,
-				Port:     int32(servicePort(b, b.Route.Port).Port),
-			}}},
-			TLS: tls,
-		},
-	}, DependsOn: core.Keys(objs)}
-	group := gwapiv1.Group(egv1a1.GroupName)
-	kind := gwapiv1.Kind(egv1a1.KindBackend)
-	return append(objs, backend), gwapiv1.BackendObjectReference{Group: &group, Kind: &kind, Name: gwapiv1.ObjectName(b.Name)}
+	backend := backendObject(c, tls, core.Keys(objs))
+	return append(objs, backend), backendRef(b)
 }

@@ -45,5 +45,5 @@ func (systemMode) Plan(c *backendContext) ([]core.Object, gwapiv1.BackendObjectR
 		Hostname:                gwapiv1.PreciseHostname(c.backend.TLS.Hostname),
 		WellKnownCACertificates: &system,
 	}
-	return policies(c, v, nil), servicePortRef(c.backend)
+	return verifiedUpstream(c, v, nil)
 }

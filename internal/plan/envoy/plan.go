@@ -110,7 +110,7 @@ func planInstall(a *spec.Args, deps Deps) Install {
 	in := Install{
 		Enabled:       *eg.Install,
 		Namespace:     eg.Namespace,
-		EnableBackend: hasMode(a, spec.ModeInsecure) || (eg.EnableBackend != nil && *eg.EnableBackend),
+		EnableBackend: hasMode(a, spec.ModeInsecure) || hasExternal(a) || (eg.EnableBackend != nil && *eg.EnableBackend),
 	}
 	if in.Enabled {
 		release := func(name, step string, values map[string]any, after []string) Release {
@@ -302,7 +302,9 @@ func Uses(a *spec.Args, r *core.Registry) {
 	}
 	for i, b := range a.Backends {
 		path := field.NewPath("backends").Index(i)
-		if b.Service.Existing {
+		if b.External != nil {
+			// No Service: the component's Backend reaches it.
+		} else if b.Service.Existing {
 			r.Use(core.KindService, b.Namespace, b.Service.Name, path.Child("service", "name"))
 		} else if b.Deploy.CertificateSecret != "" {
 			r.Use(core.KindSecret, b.Namespace, b.Deploy.CertificateSecret, path.Child("deploy", "certificateSecret"))

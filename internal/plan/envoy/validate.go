@@ -67,6 +67,10 @@ func Validate(p *core.Problems, a *spec.Args, ctx Context) {
 	validateSharedPorts(p, a)
 	validateClientIdentity(p, a)
 
+	if hasExternal(a) && a.EnvoyGateway.EnableBackend != nil && !*a.EnvoyGateway.EnableBackend {
+		p.Add(field.NewPath("envoyGateway", "enableBackend"), "is false, but an external backend is reached through Envoy Gateway's Backend API",
+			"remove envoyGateway.enableBackend (it turns on automatically) or remove the external backends")
+	}
 	if hasMode(a, spec.ModeInsecure) && a.EnvoyGateway.EnableBackend != nil && !*a.EnvoyGateway.EnableBackend {
 		p.Add(field.NewPath("envoyGateway", "enableBackend"), "is false, but an insecure backend needs Envoy Gateway's Backend API (routes to it would fail with \"Backend is disabled in Envoy Gateway configuration\")",
 			"remove envoyGateway.enableBackend (it turns on automatically) or change the insecure backends' tls.mode")
@@ -161,7 +165,7 @@ func validateSharedPorts(p *core.Problems, a *spec.Args) {
 	for i := range a.Backends {
 		b := &a.Backends[i]
 		m, ok := modes[b.TLS.Mode]
-		if !ok || !m.UsesPolicy() {
+		if !ok || !m.UsesPolicy() || b.External != nil {
 			continue
 		}
 		seen := map[string]bool{}
