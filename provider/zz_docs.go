@@ -20,6 +20,7 @@ var docs = map[string]map[string]string{
 	"BackendArgs": {
 		"":          "BackendArgs describes one backend reached through the gateway over TLS.",
 		"deploy":    "Deploy describes the workload to deploy behind the Service. Not allowed for existing Services.",
+		"external":  "External is a backend outside the cluster, reached by host name and port through an Envoy Gateway Backend with an FQDN endpoint (the Backend API is turned on). Not together with service or deploy. tls.hostname (the SNI and the verified name) defaults to its hostname; modes system and ca verify it with a BackendTLSPolicy targeting the Backend.",
 		"name":      "Name identifies the backend: unique, a DNS label of at most 40 characters. It names the objects created for the backend.",
 		"namespace": "Namespace of the backend's Service. Default: the Gateway namespace. When it differs, a ReferenceGrant lets the route in the Gateway namespace reach it.",
 		"route":     "Route is how the gateway routes to the backend.",
@@ -82,6 +83,11 @@ var docs = map[string]map[string]string{
 		"namespace":             "Namespace of the controller.",
 		"verdictTimeoutSeconds": "VerdictTimeoutSeconds is how long `pulumi up` waits for Envoy Gateway to accept each backend's route for the Gateway (Accepted and ResolvedRefs; a rejected BackendTLSPolicy or Backend makes ResolvedRefs false) before it fails on that route, from 10 to 3600. Render mode and previews do not wait.",
 		"version":               "Version of the gateway-helm and gateway-crds-helm charts.",
+	},
+	"ExternalArgs": {
+		"":         "ExternalArgs locates a backend outside the cluster.",
+		"hostname": "Hostname is the DNS name Envoy resolves and connects to: lowercase, no wildcard, no IP address.",
+		"port":     "Port is the TLS port, 1-65535.",
 	},
 	"GatewayArgs": {
 		"":                         "GatewayArgs describes the Gateway.",

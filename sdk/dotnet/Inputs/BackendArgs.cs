@@ -22,6 +22,12 @@ namespace Pulumi.UpstreamTls.Inputs
         public Input<Inputs.DeployArgs>? Deploy { get; set; }
 
         /// <summary>
+        /// External is a backend outside the cluster, reached by host name and port through an Envoy Gateway Backend with an FQDN endpoint (the Backend API is turned on). Not together with service or deploy. tls.hostname (the SNI and the verified name) defaults to its hostname; modes system and ca verify it with a BackendTLSPolicy targeting the Backend.
+        /// </summary>
+        [Input("external")]
+        public Input<Inputs.ExternalBackendArgs>? External { get; set; }
+
+        /// <summary>
         /// Name identifies the backend: unique, a DNS label of at most 40 characters. It names the objects created for the backend.
         /// </summary>
         [Input("name", required: true)]

@@ -28,6 +28,12 @@ namespace Pulumi.UpstreamTls.Inputs
         public Input<Inputs.CaSourceArgs>? Ca { get; set; }
 
         /// <summary>
+        /// ClientCertificate is the client certificate the gateway presents to this backend instead of gateway.backendClientCertificate; the Secret must be in the backend namespace. Only mode insecure: Envoy Gateway v1.9 takes a per-backend client certificate only from its Backend resource, and modes system and ca route to the Service.
+        /// </summary>
+        [Input("clientCertificate")]
+        public Input<Inputs.ClientCertificateArgs>? ClientCertificate { get; set; }
+
+        /// <summary>
         /// Hostname is the SNI the gateway sends and, unless subjectAltNames is set, the name it verifies. Lowercase, no wildcard, no IP. Default &lt;service&gt;.&lt;namespace&gt;.svc (mode system needs a public name: set it).
         /// </summary>
         [Input("hostname")]

@@ -33,10 +33,17 @@ namespace Pulumi.UpstreamTls.Inputs
         [Input("replicas")]
         public Input<int>? Replicas { get; set; }
 
+        /// <summary>
+        /// VerifyClientCertificate makes the workload verify the client certificate the gateway presents: the CA of the generated client certificate (tls.clientCertificate, else gateway.backendClientCertificate, which must be generated) is mounted at /run/secrets/client-ca/ca.crt and named by TLS_CLIENT_CACERTS. The default image refuses a certificate that CA did not issue.
+        /// </summary>
+        [Input("verifyClientCertificate")]
+        public Input<bool>? VerifyClientCertificate { get; set; }
+
         public DeployArgs()
         {
             Image = "gcr.io/k8s-staging-gateway-api/echo-basic:v20240412-v1.0.0-394-g40c666fd";
             Replicas = 1;
+            VerifyClientCertificate = false;
         }
         public static new DeployArgs Empty => new DeployArgs();
     }

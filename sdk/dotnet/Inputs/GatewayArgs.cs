@@ -15,6 +15,12 @@ namespace Pulumi.UpstreamTls.Inputs
     /// </summary>
     public sealed class GatewayArgs : global::Pulumi.ResourceArgs
     {
+        /// <summary>
+        /// BackendClientCertificate is the client certificate the gateway presents to every TLS backend (mutual TLS to backends, Gateway.spec.tls.backend.clientCertificateRef): generated (client key usage, with its own CA) or an existing kubernetes.io/tls Secret. A backend's own tls.clientCertificate overrides it. Unset: the gateway presents none.
+        /// </summary>
+        [Input("backendClientCertificate")]
+        public Input<Inputs.ClientCertificateArgs>? BackendClientCertificate { get; set; }
+
         [Input("listeners")]
         private InputList<Inputs.ListenerArgs>? _listeners;
 

@@ -17,6 +17,8 @@ var _ = internal.GetEnvOrDefault
 type Backend struct {
 	// Deploy describes the workload to deploy behind the Service. Not allowed for existing Services.
 	Deploy *Deploy `pulumi:"deploy"`
+	// External is a backend outside the cluster, reached by host name and port through an Envoy Gateway Backend with an FQDN endpoint (the Backend API is turned on). Not together with service or deploy. tls.hostname (the SNI and the verified name) defaults to its hostname; modes system and ca verify it with a BackendTLSPolicy targeting the Backend.
+	External *ExternalBackend `pulumi:"external"`
 	// Name identifies the backend: unique, a DNS label of at most 40 characters. It names the objects created for the backend.
 	Name string `pulumi:"name"`
 	// Namespace of the backend's Service. Default: the Gateway namespace. When it differs, a ReferenceGrant lets the route in the Gateway namespace reach it.
@@ -36,6 +38,8 @@ func (val *Backend) Defaults() *Backend {
 	}
 	tmp := *val
 	tmp.Deploy = tmp.Deploy.Defaults()
+
+	tmp.External = tmp.External.Defaults()
 
 	tmp.Route = tmp.Route.Defaults()
 
@@ -61,6 +65,8 @@ type BackendInput interface {
 type BackendArgs struct {
 	// Deploy describes the workload to deploy behind the Service. Not allowed for existing Services.
 	Deploy DeployPtrInput `pulumi:"deploy"`
+	// External is a backend outside the cluster, reached by host name and port through an Envoy Gateway Backend with an FQDN endpoint (the Backend API is turned on). Not together with service or deploy. tls.hostname (the SNI and the verified name) defaults to its hostname; modes system and ca verify it with a BackendTLSPolicy targeting the Backend.
+	External ExternalBackendPtrInput `pulumi:"external"`
 	// Name identifies the backend: unique, a DNS label of at most 40 characters. It names the objects created for the backend.
 	Name pulumi.StringInput `pulumi:"name"`
 	// Namespace of the backend's Service. Default: the Gateway namespace. When it differs, a ReferenceGrant lets the route in the Gateway namespace reach it.
@@ -137,6 +143,11 @@ func (o BackendOutput) ToBackendOutputWithContext(ctx context.Context) BackendOu
 // Deploy describes the workload to deploy behind the Service. Not allowed for existing Services.
 func (o BackendOutput) Deploy() DeployPtrOutput {
 	return o.ApplyT(func(v Backend) *Deploy { return v.Deploy }).(DeployPtrOutput)
+}
+
+// External is a backend outside the cluster, reached by host name and port through an Envoy Gateway Backend with an FQDN endpoint (the Backend API is turned on). Not together with service or deploy. tls.hostname (the SNI and the verified name) defaults to its hostname; modes system and ca verify it with a BackendTLSPolicy targeting the Backend.
+func (o BackendOutput) External() ExternalBackendPtrOutput {
+	return o.ApplyT(func(v Backend) *ExternalBackend { return v.External }).(ExternalBackendPtrOutput)
 }
 
 // Name identifies the backend: unique, a DNS label of at most 40 characters. It names the objects created for the backend.
@@ -392,6 +403,8 @@ type BackendTls struct {
 	AllowInClusterHostname *bool `pulumi:"allowInClusterHostname"`
 	// CA is the trust anchor for mode `ca`; exactly one source must be set.
 	Ca *CaSource `pulumi:"ca"`
+	// ClientCertificate is the client certificate the gateway presents to this backend instead of gateway.backendClientCertificate; the Secret must be in the backend namespace. Only mode insecure: Envoy Gateway v1.9 takes a per-backend client certificate only from its Backend resource, and modes system and ca route to the Service.
+	ClientCertificate *ClientCertificate `pulumi:"clientCertificate"`
 	// Hostname is the SNI the gateway sends and, unless subjectAltNames is set, the name it verifies. Lowercase, no wildcard, no IP. Default <service>.<namespace>.svc (mode system needs a public name: set it).
 	Hostname *string `pulumi:"hostname"`
 	// Mode is system, ca or insecure. Required.
@@ -432,6 +445,8 @@ type BackendTlsArgs struct {
 	AllowInClusterHostname pulumi.BoolPtrInput `pulumi:"allowInClusterHostname"`
 	// CA is the trust anchor for mode `ca`; exactly one source must be set.
 	Ca CaSourcePtrInput `pulumi:"ca"`
+	// ClientCertificate is the client certificate the gateway presents to this backend instead of gateway.backendClientCertificate; the Secret must be in the backend namespace. Only mode insecure: Envoy Gateway v1.9 takes a per-backend client certificate only from its Backend resource, and modes system and ca route to the Service.
+	ClientCertificate ClientCertificatePtrInput `pulumi:"clientCertificate"`
 	// Hostname is the SNI the gateway sends and, unless subjectAltNames is set, the name it verifies. Lowercase, no wildcard, no IP. Default <service>.<namespace>.svc (mode system needs a public name: set it).
 	Hostname pulumi.StringPtrInput `pulumi:"hostname"`
 	// Mode is system, ca or insecure. Required.
@@ -488,6 +503,11 @@ func (o BackendTlsOutput) AllowInClusterHostname() pulumi.BoolPtrOutput {
 // CA is the trust anchor for mode `ca`; exactly one source must be set.
 func (o BackendTlsOutput) Ca() CaSourcePtrOutput {
 	return o.ApplyT(func(v BackendTls) *CaSource { return v.Ca }).(CaSourcePtrOutput)
+}
+
+// ClientCertificate is the client certificate the gateway presents to this backend instead of gateway.backendClientCertificate; the Secret must be in the backend namespace. Only mode insecure: Envoy Gateway v1.9 takes a per-backend client certificate only from its Backend resource, and modes system and ca route to the Service.
+func (o BackendTlsOutput) ClientCertificate() ClientCertificatePtrOutput {
+	return o.ApplyT(func(v BackendTls) *ClientCertificate { return v.ClientCertificate }).(ClientCertificatePtrOutput)
 }
 
 // Hostname is the SNI the gateway sends and, unless subjectAltNames is set, the name it verifies. Lowercase, no wildcard, no IP. Default <service>.<namespace>.svc (mode system needs a public name: set it).
@@ -923,6 +943,165 @@ func (o CertificateLifecyclePtrOutput) ValidityDays() pulumi.IntPtrOutput {
 	}).(pulumi.IntPtrOutput)
 }
 
+// ClientCertificateArgs is where a client certificate the gateway presents comes from. Exactly one field is set.
+type ClientCertificate struct {
+	// Generate creates the certificate (key usage client auth) and a CA that issues it; a deployed backend with deploy.verifyClientCertificate trusts that CA.
+	Generate *bool `pulumi:"generate"`
+	// Secret names an existing kubernetes.io/tls Secret (tls.crt and tls.key) holding the certificate and its key. For gateway.backendClientCertificate: `name` in the Gateway namespace, or `namespace/name`, and the component then creates the ReferenceGrant in that namespace that lets the Gateway use it. For a backend's tls.clientCertificate: a Secret in the backend namespace.
+	Secret *string `pulumi:"secret"`
+}
+
+// ClientCertificateInput is an input type that accepts ClientCertificateArgs and ClientCertificateOutput values.
+// You can construct a concrete instance of `ClientCertificateInput` via:
+//
+//	ClientCertificateArgs{...}
+type ClientCertificateInput interface {
+	pulumi.Input
+
+	ToClientCertificateOutput() ClientCertificateOutput
+	ToClientCertificateOutputWithContext(context.Context) ClientCertificateOutput
+}
+
+// ClientCertificateArgs is where a client certificate the gateway presents comes from. Exactly one field is set.
+type ClientCertificateArgs struct {
+	// Generate creates the certificate (key usage client auth) and a CA that issues it; a deployed backend with deploy.verifyClientCertificate trusts that CA.
+	Generate pulumi.BoolPtrInput `pulumi:"generate"`
+	// Secret names an existing kubernetes.io/tls Secret (tls.crt and tls.key) holding the certificate and its key. For gateway.backendClientCertificate: `name` in the Gateway namespace, or `namespace/name`, and the component then creates the ReferenceGrant in that namespace that lets the Gateway use it. For a backend's tls.clientCertificate: a Secret in the backend namespace.
+	Secret pulumi.StringPtrInput `pulumi:"secret"`
+}
+
+func (ClientCertificateArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*ClientCertificate)(nil)).Elem()
+}
+
+func (i ClientCertificateArgs) ToClientCertificateOutput() ClientCertificateOutput {
+	return i.ToClientCertificateOutputWithContext(context.Background())
+}
+
+func (i ClientCertificateArgs) ToClientCertificateOutputWithContext(ctx context.Context) ClientCertificateOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ClientCertificateOutput)
+}
+
+func (i ClientCertificateArgs) ToClientCertificatePtrOutput() ClientCertificatePtrOutput {
+	return i.ToClientCertificatePtrOutputWithContext(context.Background())
+}
+
+func (i ClientCertificateArgs) ToClientCertificatePtrOutputWithContext(ctx context.Context) ClientCertificatePtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ClientCertificateOutput).ToClientCertificatePtrOutputWithContext(ctx)
+}
+
+// ClientCertificatePtrInput is an input type that accepts ClientCertificateArgs, ClientCertificatePtr and ClientCertificatePtrOutput values.
+// You can construct a concrete instance of `ClientCertificatePtrInput` via:
+//
+//	        ClientCertificateArgs{...}
+//
+//	or:
+//
+//	        nil
+type ClientCertificatePtrInput interface {
+	pulumi.Input
+
+	ToClientCertificatePtrOutput() ClientCertificatePtrOutput
+	ToClientCertificatePtrOutputWithContext(context.Context) ClientCertificatePtrOutput
+}
+
+type clientCertificatePtrType ClientCertificateArgs
+
+func ClientCertificatePtr(v *ClientCertificateArgs) ClientCertificatePtrInput {
+	return (*clientCertificatePtrType)(v)
+}
+
+func (*clientCertificatePtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**ClientCertificate)(nil)).Elem()
+}
+
+func (i *clientCertificatePtrType) ToClientCertificatePtrOutput() ClientCertificatePtrOutput {
+	return i.ToClientCertificatePtrOutputWithContext(context.Background())
+}
+
+func (i *clientCertificatePtrType) ToClientCertificatePtrOutputWithContext(ctx context.Context) ClientCertificatePtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ClientCertificatePtrOutput)
+}
+
+// ClientCertificateArgs is where a client certificate the gateway presents comes from. Exactly one field is set.
+type ClientCertificateOutput struct{ *pulumi.OutputState }
+
+func (ClientCertificateOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*ClientCertificate)(nil)).Elem()
+}
+
+func (o ClientCertificateOutput) ToClientCertificateOutput() ClientCertificateOutput {
+	return o
+}
+
+func (o ClientCertificateOutput) ToClientCertificateOutputWithContext(ctx context.Context) ClientCertificateOutput {
+	return o
+}
+
+func (o ClientCertificateOutput) ToClientCertificatePtrOutput() ClientCertificatePtrOutput {
+	return o.ToClientCertificatePtrOutputWithContext(context.Background())
+}
+
+func (o ClientCertificateOutput) ToClientCertificatePtrOutputWithContext(ctx context.Context) ClientCertificatePtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v ClientCertificate) *ClientCertificate {
+		return &v
+	}).(ClientCertificatePtrOutput)
+}
+
+// Generate creates the certificate (key usage client auth) and a CA that issues it; a deployed backend with deploy.verifyClientCertificate trusts that CA.
+func (o ClientCertificateOutput) Generate() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v ClientCertificate) *bool { return v.Generate }).(pulumi.BoolPtrOutput)
+}
+
+// Secret names an existing kubernetes.io/tls Secret (tls.crt and tls.key) holding the certificate and its key. For gateway.backendClientCertificate: `name` in the Gateway namespace, or `namespace/name`, and the component then creates the ReferenceGrant in that namespace that lets the Gateway use it. For a backend's tls.clientCertificate: a Secret in the backend namespace.
+func (o ClientCertificateOutput) Secret() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ClientCertificate) *string { return v.Secret }).(pulumi.StringPtrOutput)
+}
+
+type ClientCertificatePtrOutput struct{ *pulumi.OutputState }
+
+func (ClientCertificatePtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**ClientCertificate)(nil)).Elem()
+}
+
+func (o ClientCertificatePtrOutput) ToClientCertificatePtrOutput() ClientCertificatePtrOutput {
+	return o
+}
+
+func (o ClientCertificatePtrOutput) ToClientCertificatePtrOutputWithContext(ctx context.Context) ClientCertificatePtrOutput {
+	return o
+}
+
+func (o ClientCertificatePtrOutput) Elem() ClientCertificateOutput {
+	return o.ApplyT(func(v *ClientCertificate) ClientCertificate {
+		if v != nil {
+			return *v
+		}
+		var ret ClientCertificate
+		return ret
+	}).(ClientCertificateOutput)
+}
+
+// Generate creates the certificate (key usage client auth) and a CA that issues it; a deployed backend with deploy.verifyClientCertificate trusts that CA.
+func (o ClientCertificatePtrOutput) Generate() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *ClientCertificate) *bool {
+		if v == nil {
+			return nil
+		}
+		return v.Generate
+	}).(pulumi.BoolPtrOutput)
+}
+
+// Secret names an existing kubernetes.io/tls Secret (tls.crt and tls.key) holding the certificate and its key. For gateway.backendClientCertificate: `name` in the Gateway namespace, or `namespace/name`, and the component then creates the ReferenceGrant in that namespace that lets the Gateway use it. For a backend's tls.clientCertificate: a Secret in the backend namespace.
+func (o ClientCertificatePtrOutput) Secret() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ClientCertificate) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Secret
+	}).(pulumi.StringPtrOutput)
+}
+
 // DeployArgs describes the workload deployed for a backend (when service.existing is false).
 type Deploy struct {
 	// CertificateSecret names an existing kubernetes.io/tls Secret the workload serves. When empty, the serving certificate is generated (signed by the generated CA in mode `ca`, self-signed in mode `insecure`). Mode `system` needs a publicly trusted certificate, so it requires this field for deployed backends.
@@ -931,6 +1110,8 @@ type Deploy struct {
 	Image *string `pulumi:"image"`
 	// Replicas of the Deployment.
 	Replicas *int `pulumi:"replicas"`
+	// VerifyClientCertificate makes the workload verify the client certificate the gateway presents: the CA of the generated client certificate (tls.clientCertificate, else gateway.backendClientCertificate, which must be generated) is mounted at /run/secrets/client-ca/ca.crt and named by TLS_CLIENT_CACERTS. The default image refuses a certificate that CA did not issue.
+	VerifyClientCertificate *bool `pulumi:"verifyClientCertificate"`
 }
 
 // Defaults sets the appropriate defaults for Deploy
@@ -946,6 +1127,10 @@ func (val *Deploy) Defaults() *Deploy {
 	if tmp.Replicas == nil {
 		replicas_ := 1
 		tmp.Replicas = &replicas_
+	}
+	if tmp.VerifyClientCertificate == nil {
+		verifyClientCertificate_ := false
+		tmp.VerifyClientCertificate = &verifyClientCertificate_
 	}
 	return &tmp
 }
@@ -969,6 +1154,8 @@ type DeployArgs struct {
 	Image pulumi.StringPtrInput `pulumi:"image"`
 	// Replicas of the Deployment.
 	Replicas pulumi.IntPtrInput `pulumi:"replicas"`
+	// VerifyClientCertificate makes the workload verify the client certificate the gateway presents: the CA of the generated client certificate (tls.clientCertificate, else gateway.backendClientCertificate, which must be generated) is mounted at /run/secrets/client-ca/ca.crt and named by TLS_CLIENT_CACERTS. The default image refuses a certificate that CA did not issue.
+	VerifyClientCertificate pulumi.BoolPtrInput `pulumi:"verifyClientCertificate"`
 }
 
 // Defaults sets the appropriate defaults for DeployArgs
@@ -982,6 +1169,9 @@ func (val *DeployArgs) Defaults() *DeployArgs {
 	}
 	if tmp.Replicas == nil {
 		tmp.Replicas = pulumi.IntPtr(1)
+	}
+	if tmp.VerifyClientCertificate == nil {
+		tmp.VerifyClientCertificate = pulumi.BoolPtr(false)
 	}
 	return &tmp
 }
@@ -1078,6 +1268,11 @@ func (o DeployOutput) Replicas() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v Deploy) *int { return v.Replicas }).(pulumi.IntPtrOutput)
 }
 
+// VerifyClientCertificate makes the workload verify the client certificate the gateway presents: the CA of the generated client certificate (tls.clientCertificate, else gateway.backendClientCertificate, which must be generated) is mounted at /run/secrets/client-ca/ca.crt and named by TLS_CLIENT_CACERTS. The default image refuses a certificate that CA did not issue.
+func (o DeployOutput) VerifyClientCertificate() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v Deploy) *bool { return v.VerifyClientCertificate }).(pulumi.BoolPtrOutput)
+}
+
 type DeployPtrOutput struct{ *pulumi.OutputState }
 
 func (DeployPtrOutput) ElementType() reflect.Type {
@@ -1130,6 +1325,16 @@ func (o DeployPtrOutput) Replicas() pulumi.IntPtrOutput {
 		}
 		return v.Replicas
 	}).(pulumi.IntPtrOutput)
+}
+
+// VerifyClientCertificate makes the workload verify the client certificate the gateway presents: the CA of the generated client certificate (tls.clientCertificate, else gateway.backendClientCertificate, which must be generated) is mounted at /run/secrets/client-ca/ca.crt and named by TLS_CLIENT_CACERTS. The default image refuses a certificate that CA did not issue.
+func (o DeployPtrOutput) VerifyClientCertificate() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *Deploy) *bool {
+		if v == nil {
+			return nil
+		}
+		return v.VerifyClientCertificate
+	}).(pulumi.BoolPtrOutput)
 }
 
 // EKSArgs is the EKS path: the AWS Load Balancer Controller and an NLB Gateway that speaks TLS to the pods. Off unless Enabled. The stack configuration key is `upstream-tls:eks`.
@@ -2061,8 +2266,193 @@ func (o EnvoyGatewayPtrOutput) Version() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
+// ExternalArgs locates a backend outside the cluster.
+type ExternalBackend struct {
+	// Hostname is the DNS name Envoy resolves and connects to: lowercase, no wildcard, no IP address.
+	Hostname string `pulumi:"hostname"`
+	// Port is the TLS port, 1-65535.
+	Port *int `pulumi:"port"`
+}
+
+// Defaults sets the appropriate defaults for ExternalBackend
+func (val *ExternalBackend) Defaults() *ExternalBackend {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.Port == nil {
+		port_ := 443
+		tmp.Port = &port_
+	}
+	return &tmp
+}
+
+// ExternalBackendInput is an input type that accepts ExternalBackendArgs and ExternalBackendOutput values.
+// You can construct a concrete instance of `ExternalBackendInput` via:
+//
+//	ExternalBackendArgs{...}
+type ExternalBackendInput interface {
+	pulumi.Input
+
+	ToExternalBackendOutput() ExternalBackendOutput
+	ToExternalBackendOutputWithContext(context.Context) ExternalBackendOutput
+}
+
+// ExternalArgs locates a backend outside the cluster.
+type ExternalBackendArgs struct {
+	// Hostname is the DNS name Envoy resolves and connects to: lowercase, no wildcard, no IP address.
+	Hostname pulumi.StringInput `pulumi:"hostname"`
+	// Port is the TLS port, 1-65535.
+	Port pulumi.IntPtrInput `pulumi:"port"`
+}
+
+// Defaults sets the appropriate defaults for ExternalBackendArgs
+func (val *ExternalBackendArgs) Defaults() *ExternalBackendArgs {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.Port == nil {
+		tmp.Port = pulumi.IntPtr(443)
+	}
+	return &tmp
+}
+func (ExternalBackendArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*ExternalBackend)(nil)).Elem()
+}
+
+func (i ExternalBackendArgs) ToExternalBackendOutput() ExternalBackendOutput {
+	return i.ToExternalBackendOutputWithContext(context.Background())
+}
+
+func (i ExternalBackendArgs) ToExternalBackendOutputWithContext(ctx context.Context) ExternalBackendOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ExternalBackendOutput)
+}
+
+func (i ExternalBackendArgs) ToExternalBackendPtrOutput() ExternalBackendPtrOutput {
+	return i.ToExternalBackendPtrOutputWithContext(context.Background())
+}
+
+func (i ExternalBackendArgs) ToExternalBackendPtrOutputWithContext(ctx context.Context) ExternalBackendPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ExternalBackendOutput).ToExternalBackendPtrOutputWithContext(ctx)
+}
+
+// ExternalBackendPtrInput is an input type that accepts ExternalBackendArgs, ExternalBackendPtr and ExternalBackendPtrOutput values.
+// You can construct a concrete instance of `ExternalBackendPtrInput` via:
+//
+//	        ExternalBackendArgs{...}
+//
+//	or:
+//
+//	        nil
+type ExternalBackendPtrInput interface {
+	pulumi.Input
+
+	ToExternalBackendPtrOutput() ExternalBackendPtrOutput
+	ToExternalBackendPtrOutputWithContext(context.Context) ExternalBackendPtrOutput
+}
+
+type externalBackendPtrType ExternalBackendArgs
+
+func ExternalBackendPtr(v *ExternalBackendArgs) ExternalBackendPtrInput {
+	return (*externalBackendPtrType)(v)
+}
+
+func (*externalBackendPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**ExternalBackend)(nil)).Elem()
+}
+
+func (i *externalBackendPtrType) ToExternalBackendPtrOutput() ExternalBackendPtrOutput {
+	return i.ToExternalBackendPtrOutputWithContext(context.Background())
+}
+
+func (i *externalBackendPtrType) ToExternalBackendPtrOutputWithContext(ctx context.Context) ExternalBackendPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ExternalBackendPtrOutput)
+}
+
+// ExternalArgs locates a backend outside the cluster.
+type ExternalBackendOutput struct{ *pulumi.OutputState }
+
+func (ExternalBackendOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*ExternalBackend)(nil)).Elem()
+}
+
+func (o ExternalBackendOutput) ToExternalBackendOutput() ExternalBackendOutput {
+	return o
+}
+
+func (o ExternalBackendOutput) ToExternalBackendOutputWithContext(ctx context.Context) ExternalBackendOutput {
+	return o
+}
+
+func (o ExternalBackendOutput) ToExternalBackendPtrOutput() ExternalBackendPtrOutput {
+	return o.ToExternalBackendPtrOutputWithContext(context.Background())
+}
+
+func (o ExternalBackendOutput) ToExternalBackendPtrOutputWithContext(ctx context.Context) ExternalBackendPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v ExternalBackend) *ExternalBackend {
+		return &v
+	}).(ExternalBackendPtrOutput)
+}
+
+// Hostname is the DNS name Envoy resolves and connects to: lowercase, no wildcard, no IP address.
+func (o ExternalBackendOutput) Hostname() pulumi.StringOutput {
+	return o.ApplyT(func(v ExternalBackend) string { return v.Hostname }).(pulumi.StringOutput)
+}
+
+// Port is the TLS port, 1-65535.
+func (o ExternalBackendOutput) Port() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v ExternalBackend) *int { return v.Port }).(pulumi.IntPtrOutput)
+}
+
+type ExternalBackendPtrOutput struct{ *pulumi.OutputState }
+
+func (ExternalBackendPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**ExternalBackend)(nil)).Elem()
+}
+
+func (o ExternalBackendPtrOutput) ToExternalBackendPtrOutput() ExternalBackendPtrOutput {
+	return o
+}
+
+func (o ExternalBackendPtrOutput) ToExternalBackendPtrOutputWithContext(ctx context.Context) ExternalBackendPtrOutput {
+	return o
+}
+
+func (o ExternalBackendPtrOutput) Elem() ExternalBackendOutput {
+	return o.ApplyT(func(v *ExternalBackend) ExternalBackend {
+		if v != nil {
+			return *v
+		}
+		var ret ExternalBackend
+		return ret
+	}).(ExternalBackendOutput)
+}
+
+// Hostname is the DNS name Envoy resolves and connects to: lowercase, no wildcard, no IP address.
+func (o ExternalBackendPtrOutput) Hostname() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ExternalBackend) *string {
+		if v == nil {
+			return nil
+		}
+		return &v.Hostname
+	}).(pulumi.StringPtrOutput)
+}
+
+// Port is the TLS port, 1-65535.
+func (o ExternalBackendPtrOutput) Port() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *ExternalBackend) *int {
+		if v == nil {
+			return nil
+		}
+		return v.Port
+	}).(pulumi.IntPtrOutput)
+}
+
 // GatewayArgs describes the Gateway.
 type Gateway struct {
+	// BackendClientCertificate is the client certificate the gateway presents to every TLS backend (mutual TLS to backends, Gateway.spec.tls.backend.clientCertificateRef): generated (client key usage, with its own CA) or an existing kubernetes.io/tls Secret. A backend's own tls.clientCertificate overrides it. Unset: the gateway presents none.
+	BackendClientCertificate *ClientCertificate `pulumi:"backendClientCertificate"`
 	// Listeners of the Gateway. Default: `http` on port 80 and `https` on port 443 with a generated certificate. At most 64.
 	Listeners []Listener `pulumi:"listeners"`
 	// Name of the Gateway.
@@ -2101,6 +2491,8 @@ type GatewayInput interface {
 
 // GatewayArgs describes the Gateway.
 type GatewayArgs struct {
+	// BackendClientCertificate is the client certificate the gateway presents to every TLS backend (mutual TLS to backends, Gateway.spec.tls.backend.clientCertificateRef): generated (client key usage, with its own CA) or an existing kubernetes.io/tls Secret. A backend's own tls.clientCertificate overrides it. Unset: the gateway presents none.
+	BackendClientCertificate ClientCertificatePtrInput `pulumi:"backendClientCertificate"`
 	// Listeners of the Gateway. Default: `http` on port 80 and `https` on port 443 with a generated certificate. At most 64.
 	Listeners ListenerArrayInput `pulumi:"listeners"`
 	// Name of the Gateway.
@@ -2201,6 +2593,11 @@ func (o GatewayOutput) ToGatewayPtrOutputWithContext(ctx context.Context) Gatewa
 	}).(GatewayPtrOutput)
 }
 
+// BackendClientCertificate is the client certificate the gateway presents to every TLS backend (mutual TLS to backends, Gateway.spec.tls.backend.clientCertificateRef): generated (client key usage, with its own CA) or an existing kubernetes.io/tls Secret. A backend's own tls.clientCertificate overrides it. Unset: the gateway presents none.
+func (o GatewayOutput) BackendClientCertificate() ClientCertificatePtrOutput {
+	return o.ApplyT(func(v Gateway) *ClientCertificate { return v.BackendClientCertificate }).(ClientCertificatePtrOutput)
+}
+
 // Listeners of the Gateway. Default: `http` on port 80 and `https` on port 443 with a generated certificate. At most 64.
 func (o GatewayOutput) Listeners() ListenerArrayOutput {
 	return o.ApplyT(func(v Gateway) []Listener { return v.Listeners }).(ListenerArrayOutput)
@@ -2238,6 +2635,16 @@ func (o GatewayPtrOutput) Elem() GatewayOutput {
 		var ret Gateway
 		return ret
 	}).(GatewayOutput)
+}
+
+// BackendClientCertificate is the client certificate the gateway presents to every TLS backend (mutual TLS to backends, Gateway.spec.tls.backend.clientCertificateRef): generated (client key usage, with its own CA) or an existing kubernetes.io/tls Secret. A backend's own tls.clientCertificate overrides it. Unset: the gateway presents none.
+func (o GatewayPtrOutput) BackendClientCertificate() ClientCertificatePtrOutput {
+	return o.ApplyT(func(v *Gateway) *ClientCertificate {
+		if v == nil {
+			return nil
+		}
+		return v.BackendClientCertificate
+	}).(ClientCertificatePtrOutput)
 }
 
 // Listeners of the Gateway. Default: `http` on port 80 and `https` on port 443 with a generated certificate. At most 64.
@@ -4625,6 +5032,8 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*CaSourcePtrInput)(nil)).Elem(), CaSourceArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*CertificateLifecycleInput)(nil)).Elem(), CertificateLifecycleArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*CertificateLifecyclePtrInput)(nil)).Elem(), CertificateLifecycleArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ClientCertificateInput)(nil)).Elem(), ClientCertificateArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ClientCertificatePtrInput)(nil)).Elem(), ClientCertificateArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DeployInput)(nil)).Elem(), DeployArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DeployPtrInput)(nil)).Elem(), DeployArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*EksInput)(nil)).Elem(), EksArgs{})
@@ -4633,6 +5042,8 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*EksIdentityPtrInput)(nil)).Elem(), EksIdentityArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*EnvoyGatewayInput)(nil)).Elem(), EnvoyGatewayArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*EnvoyGatewayPtrInput)(nil)).Elem(), EnvoyGatewayArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ExternalBackendInput)(nil)).Elem(), ExternalBackendArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ExternalBackendPtrInput)(nil)).Elem(), ExternalBackendArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*GatewayInput)(nil)).Elem(), GatewayArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*GatewayPtrInput)(nil)).Elem(), GatewayArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*HealthCheckInput)(nil)).Elem(), HealthCheckArgs{})
@@ -4666,6 +5077,8 @@ func init() {
 	pulumi.RegisterOutputType(CaSourcePtrOutput{})
 	pulumi.RegisterOutputType(CertificateLifecycleOutput{})
 	pulumi.RegisterOutputType(CertificateLifecyclePtrOutput{})
+	pulumi.RegisterOutputType(ClientCertificateOutput{})
+	pulumi.RegisterOutputType(ClientCertificatePtrOutput{})
 	pulumi.RegisterOutputType(DeployOutput{})
 	pulumi.RegisterOutputType(DeployPtrOutput{})
 	pulumi.RegisterOutputType(EksOutput{})
@@ -4674,6 +5087,8 @@ func init() {
 	pulumi.RegisterOutputType(EksIdentityPtrOutput{})
 	pulumi.RegisterOutputType(EnvoyGatewayOutput{})
 	pulumi.RegisterOutputType(EnvoyGatewayPtrOutput{})
+	pulumi.RegisterOutputType(ExternalBackendOutput{})
+	pulumi.RegisterOutputType(ExternalBackendPtrOutput{})
 	pulumi.RegisterOutputType(GatewayOutput{})
 	pulumi.RegisterOutputType(GatewayPtrOutput{})
 	pulumi.RegisterOutputType(HealthCheckOutput{})

@@ -16,6 +16,10 @@ export interface BackendArgs {
      */
     deploy?: pulumi.Input<inputs.DeployArgs | undefined>;
     /**
+     * External is a backend outside the cluster, reached by host name and port through an Envoy Gateway Backend with an FQDN endpoint (the Backend API is turned on). Not together with service or deploy. tls.hostname (the SNI and the verified name) defaults to its hostname; modes system and ca verify it with a BackendTLSPolicy targeting the Backend.
+     */
+    external?: pulumi.Input<inputs.ExternalBackendArgs | undefined>;
+    /**
      * Name identifies the backend: unique, a DNS label of at most 40 characters. It names the objects created for the backend.
      */
     name: pulumi.Input<string>;
@@ -43,6 +47,7 @@ export function backendArgsProvideDefaults(val: BackendArgs): BackendArgs {
     return {
         ...val,
         deploy: pulumi.output(val.deploy).apply(v => v === undefined ? undefined : inputs.deployArgsProvideDefaults(v)),
+        external: pulumi.output(val.external).apply(v => v === undefined ? undefined : inputs.externalBackendArgsProvideDefaults(v)),
         route: pulumi.output(val.route).apply(v => v === undefined ? undefined : inputs.routeArgsProvideDefaults(v)),
         service: pulumi.output(val.service).apply(v => v === undefined ? undefined : inputs.backendServiceArgsProvideDefaults(v)),
         tls: pulumi.output(val.tls).apply(inputs.backendTlsArgsProvideDefaults),
@@ -88,6 +93,10 @@ export interface BackendTlsArgs {
      * CA is the trust anchor for mode `ca`; exactly one source must be set.
      */
     ca?: pulumi.Input<inputs.CaSourceArgs | undefined>;
+    /**
+     * ClientCertificate is the client certificate the gateway presents to this backend instead of gateway.backendClientCertificate; the Secret must be in the backend namespace. Only mode insecure: Envoy Gateway v1.9 takes a per-backend client certificate only from its Backend resource, and modes system and ca route to the Service.
+     */
+    clientCertificate?: pulumi.Input<inputs.ClientCertificateArgs | undefined>;
     /**
      * Hostname is the SNI the gateway sends and, unless subjectAltNames is set, the name it verifies. Lowercase, no wildcard, no IP. Default <service>.<namespace>.svc (mode system needs a public name: set it).
      */
@@ -167,6 +176,20 @@ export function certificateLifecycleArgsProvideDefaults(val: CertificateLifecycl
 }
 
 /**
+ * ClientCertificateArgs is where a client certificate the gateway presents comes from. Exactly one field is set.
+ */
+export interface ClientCertificateArgs {
+    /**
+     * Generate creates the certificate (key usage client auth) and a CA that issues it; a deployed backend with deploy.verifyClientCertificate trusts that CA.
+     */
+    generate?: pulumi.Input<boolean | undefined>;
+    /**
+     * Secret names an existing kubernetes.io/tls Secret (tls.crt and tls.key) holding the certificate and its key. For gateway.backendClientCertificate: `name` in the Gateway namespace, or `namespace/name`, and the component then creates the ReferenceGrant in that namespace that lets the Gateway use it. For a backend's tls.clientCertificate: a Secret in the backend namespace.
+     */
+    secret?: pulumi.Input<string | undefined>;
+}
+
+/**
  * DeployArgs describes the workload deployed for a backend (when service.existing is false).
  */
 export interface DeployArgs {
@@ -182,6 +205,10 @@ export interface DeployArgs {
      * Replicas of the Deployment.
      */
     replicas?: pulumi.Input<number | undefined>;
+    /**
+     * VerifyClientCertificate makes the workload verify the client certificate the gateway presents: the CA of the generated client certificate (tls.clientCertificate, else gateway.backendClientCertificate, which must be generated) is mounted at /run/secrets/client-ca/ca.crt and named by TLS_CLIENT_CACERTS. The default image refuses a certificate that CA did not issue.
+     */
+    verifyClientCertificate?: pulumi.Input<boolean | undefined>;
 }
 /**
  * deployArgsProvideDefaults sets the appropriate defaults for DeployArgs
@@ -191,6 +218,7 @@ export function deployArgsProvideDefaults(val: DeployArgs): DeployArgs {
         ...val,
         image: (val.image) ?? "gcr.io/k8s-staging-gateway-api/echo-basic:v20240412-v1.0.0-394-g40c666fd",
         replicas: (val.replicas) ?? 1,
+        verifyClientCertificate: (val.verifyClientCertificate) ?? false,
     };
 }
 
@@ -342,9 +370,36 @@ export function envoyGatewayArgsProvideDefaults(val: EnvoyGatewayArgs): EnvoyGat
 }
 
 /**
+ * ExternalArgs locates a backend outside the cluster.
+ */
+export interface ExternalBackendArgs {
+    /**
+     * Hostname is the DNS name Envoy resolves and connects to: lowercase, no wildcard, no IP address.
+     */
+    hostname: pulumi.Input<string>;
+    /**
+     * Port is the TLS port, 1-65535.
+     */
+    port?: pulumi.Input<number | undefined>;
+}
+/**
+ * externalBackendArgsProvideDefaults sets the appropriate defaults for ExternalBackendArgs
+ */
+export function externalBackendArgsProvideDefaults(val: ExternalBackendArgs): ExternalBackendArgs {
+    return {
+        ...val,
+        port: (val.port) ?? 443,
+    };
+}
+
+/**
  * GatewayArgs describes the Gateway.
  */
 export interface GatewayArgs {
+    /**
+     * BackendClientCertificate is the client certificate the gateway presents to every TLS backend (mutual TLS to backends, Gateway.spec.tls.backend.clientCertificateRef): generated (client key usage, with its own CA) or an existing kubernetes.io/tls Secret. A backend's own tls.clientCertificate overrides it. Unset: the gateway presents none.
+     */
+    backendClientCertificate?: pulumi.Input<inputs.ClientCertificateArgs | undefined>;
     /**
      * Listeners of the Gateway. Default: `http` on port 80 and `https` on port 443 with a generated certificate. At most 64.
      */

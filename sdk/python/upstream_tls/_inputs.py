@@ -25,6 +25,8 @@ __all__ = [
     'CaSourceArgsDict',
     'CertificateLifecycleArgs',
     'CertificateLifecycleArgsDict',
+    'ClientCertificateArgs',
+    'ClientCertificateArgsDict',
     'DeployArgs',
     'DeployArgsDict',
     'EksArgs',
@@ -33,6 +35,8 @@ __all__ = [
     'EksIdentityArgsDict',
     'EnvoyGatewayArgs',
     'EnvoyGatewayArgsDict',
+    'ExternalBackendArgs',
+    'ExternalBackendArgsDict',
     'GatewayArgs',
     'GatewayArgsDict',
     'HealthCheckArgs',
@@ -75,6 +79,10 @@ class BackendArgsDict(TypedDict):
     """
     Deploy describes the workload to deploy behind the Service. Not allowed for existing Services.
     """
+    external: NotRequired[pulumi.Input[Optional['ExternalBackendArgsDict']]]
+    """
+    External is a backend outside the cluster, reached by host name and port through an Envoy Gateway Backend with an FQDN endpoint (the Backend API is turned on). Not together with service or deploy. tls.hostname (the SNI and the verified name) defaults to its hostname; modes system and ca verify it with a BackendTLSPolicy targeting the Backend.
+    """
     namespace: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     Namespace of the backend's Service. Default: the Gateway namespace. When it differs, a ReferenceGrant lets the route in the Gateway namespace reach it.
@@ -94,6 +102,7 @@ class BackendArgs:
                  name: pulumi.Input[_builtins.str],
                  tls: pulumi.Input['BackendTlsArgs'],
                  deploy: pulumi.Input[Optional['DeployArgs']] = None,
+                 external: pulumi.Input[Optional['ExternalBackendArgs']] = None,
                  namespace: pulumi.Input[Optional[_builtins.str]] = None,
                  route: pulumi.Input[Optional['RouteArgs']] = None,
                  service: pulumi.Input[Optional['BackendServiceArgs']] = None):
@@ -103,6 +112,7 @@ class BackendArgs:
         :param pulumi.Input[_builtins.str] name: Name identifies the backend: unique, a DNS label of at most 40 characters. It names the objects created for the backend.
         :param pulumi.Input['BackendTlsArgs'] tls: TLS is the upstream TLS configuration.
         :param pulumi.Input['DeployArgs'] deploy: Deploy describes the workload to deploy behind the Service. Not allowed for existing Services.
+        :param pulumi.Input['ExternalBackendArgs'] external: External is a backend outside the cluster, reached by host name and port through an Envoy Gateway Backend with an FQDN endpoint (the Backend API is turned on). Not together with service or deploy. tls.hostname (the SNI and the verified name) defaults to its hostname; modes system and ca verify it with a BackendTLSPolicy targeting the Backend.
         :param pulumi.Input[_builtins.str] namespace: Namespace of the backend's Service. Default: the Gateway namespace. When it differs, a ReferenceGrant lets the route in the Gateway namespace reach it.
         :param pulumi.Input['RouteArgs'] route: Route is how the gateway routes to the backend.
         :param pulumi.Input['BackendServiceArgs'] service: Service is the Kubernetes Service that serves TLS.
@@ -111,6 +121,8 @@ class BackendArgs:
         pulumi.set(__self__, "tls", tls)
         if deploy is not None:
             pulumi.set(__self__, "deploy", deploy)
+        if external is not None:
+            pulumi.set(__self__, "external", external)
         if namespace is not None:
             pulumi.set(__self__, "namespace", namespace)
         if route is not None:
@@ -153,6 +165,18 @@ class BackendArgs:
     @deploy.setter
     def deploy(self, value: pulumi.Input[Optional['DeployArgs']]):
         pulumi.set(self, "deploy", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def external(self) -> pulumi.Input[Optional['ExternalBackendArgs']]:
+        """
+        External is a backend outside the cluster, reached by host name and port through an Envoy Gateway Backend with an FQDN endpoint (the Backend API is turned on). Not together with service or deploy. tls.hostname (the SNI and the verified name) defaults to its hostname; modes system and ca verify it with a BackendTLSPolicy targeting the Backend.
+        """
+        return pulumi.get(self, "external")
+
+    @external.setter
+    def external(self, value: pulumi.Input[Optional['ExternalBackendArgs']]):
+        pulumi.set(self, "external", value)
 
     @_builtins.property
     @pulumi.getter
@@ -283,6 +307,10 @@ class BackendTlsArgsDict(TypedDict):
     """
     CA is the trust anchor for mode `ca`; exactly one source must be set.
     """
+    client_certificate: NotRequired[pulumi.Input[Optional['ClientCertificateArgsDict']]]
+    """
+    ClientCertificate is the client certificate the gateway presents to this backend instead of gateway.backendClientCertificate; the Secret must be in the backend namespace. Only mode insecure: Envoy Gateway v1.9 takes a per-backend client certificate only from its Backend resource, and modes system and ca route to the Service.
+    """
     hostname: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     Hostname is the SNI the gateway sends and, unless subjectAltNames is set, the name it verifies. Lowercase, no wildcard, no IP. Default <service>.<namespace>.svc (mode system needs a public name: set it).
@@ -302,6 +330,7 @@ class BackendTlsArgs:
                  mode: pulumi.Input[_builtins.str],
                  allow_in_cluster_hostname: pulumi.Input[Optional[_builtins.bool]] = None,
                  ca: pulumi.Input[Optional['CaSourceArgs']] = None,
+                 client_certificate: pulumi.Input[Optional['ClientCertificateArgs']] = None,
                  hostname: pulumi.Input[Optional[_builtins.str]] = None,
                  ports: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  subject_alt_names: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None):
@@ -311,6 +340,7 @@ class BackendTlsArgs:
         :param pulumi.Input[_builtins.str] mode: Mode is system, ca or insecure. Required.
         :param pulumi.Input[_builtins.bool] allow_in_cluster_hostname: AllowInClusterHostname lets mode system verify an in-cluster name (`*.svc`, `*.cluster.local`), which no public CA certifies: set it only when the gateway's system trust store holds the private CA that issued the backend's certificate.
         :param pulumi.Input['CaSourceArgs'] ca: CA is the trust anchor for mode `ca`; exactly one source must be set.
+        :param pulumi.Input['ClientCertificateArgs'] client_certificate: ClientCertificate is the client certificate the gateway presents to this backend instead of gateway.backendClientCertificate; the Secret must be in the backend namespace. Only mode insecure: Envoy Gateway v1.9 takes a per-backend client certificate only from its Backend resource, and modes system and ca route to the Service.
         :param pulumi.Input[_builtins.str] hostname: Hostname is the SNI the gateway sends and, unless subjectAltNames is set, the name it verifies. Lowercase, no wildcard, no IP. Default <service>.<namespace>.svc (mode system needs a public name: set it).
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] ports: Ports lists the Service port names that speak TLS and get a policy. Default: every port.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] subject_alt_names: SubjectAltNames, when set, are the names verified instead of hostname (which then only sets SNI). At most 5. Each is a host name (`*.` allowed) or a URI with a scheme (spiffe://…).
@@ -322,6 +352,8 @@ class BackendTlsArgs:
             pulumi.set(__self__, "allow_in_cluster_hostname", allow_in_cluster_hostname)
         if ca is not None:
             pulumi.set(__self__, "ca", ca)
+        if client_certificate is not None:
+            pulumi.set(__self__, "client_certificate", client_certificate)
         if hostname is not None:
             pulumi.set(__self__, "hostname", hostname)
         if ports is not None:
@@ -364,6 +396,18 @@ class BackendTlsArgs:
     @ca.setter
     def ca(self, value: pulumi.Input[Optional['CaSourceArgs']]):
         pulumi.set(self, "ca", value)
+
+    @_builtins.property
+    @pulumi.getter(name="clientCertificate")
+    def client_certificate(self) -> pulumi.Input[Optional['ClientCertificateArgs']]:
+        """
+        ClientCertificate is the client certificate the gateway presents to this backend instead of gateway.backendClientCertificate; the Secret must be in the backend namespace. Only mode insecure: Envoy Gateway v1.9 takes a per-backend client certificate only from its Backend resource, and modes system and ca route to the Service.
+        """
+        return pulumi.get(self, "client_certificate")
+
+    @client_certificate.setter
+    def client_certificate(self, value: pulumi.Input[Optional['ClientCertificateArgs']]):
+        pulumi.set(self, "client_certificate", value)
 
     @_builtins.property
     @pulumi.getter
@@ -576,6 +620,60 @@ class CertificateLifecycleArgs:
         pulumi.set(self, "validity_days", value)
 
 
+class ClientCertificateArgsDict(TypedDict):
+    """
+    ClientCertificateArgs is where a client certificate the gateway presents comes from. Exactly one field is set.
+    """
+    generate: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Generate creates the certificate (key usage client auth) and a CA that issues it; a deployed backend with deploy.verifyClientCertificate trusts that CA.
+    """
+    secret: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Secret names an existing kubernetes.io/tls Secret (tls.crt and tls.key) holding the certificate and its key. For gateway.backendClientCertificate: `name` in the Gateway namespace, or `namespace/name`, and the component then creates the ReferenceGrant in that namespace that lets the Gateway use it. For a backend's tls.clientCertificate: a Secret in the backend namespace.
+    """
+
+@pulumi.input_type
+class ClientCertificateArgs:
+    def __init__(__self__, *,
+                 generate: pulumi.Input[Optional[_builtins.bool]] = None,
+                 secret: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        ClientCertificateArgs is where a client certificate the gateway presents comes from. Exactly one field is set.
+
+        :param pulumi.Input[_builtins.bool] generate: Generate creates the certificate (key usage client auth) and a CA that issues it; a deployed backend with deploy.verifyClientCertificate trusts that CA.
+        :param pulumi.Input[_builtins.str] secret: Secret names an existing kubernetes.io/tls Secret (tls.crt and tls.key) holding the certificate and its key. For gateway.backendClientCertificate: `name` in the Gateway namespace, or `namespace/name`, and the component then creates the ReferenceGrant in that namespace that lets the Gateway use it. For a backend's tls.clientCertificate: a Secret in the backend namespace.
+        """
+        if generate is not None:
+            pulumi.set(__self__, "generate", generate)
+        if secret is not None:
+            pulumi.set(__self__, "secret", secret)
+
+    @_builtins.property
+    @pulumi.getter
+    def generate(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Generate creates the certificate (key usage client auth) and a CA that issues it; a deployed backend with deploy.verifyClientCertificate trusts that CA.
+        """
+        return pulumi.get(self, "generate")
+
+    @generate.setter
+    def generate(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "generate", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def secret(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Secret names an existing kubernetes.io/tls Secret (tls.crt and tls.key) holding the certificate and its key. For gateway.backendClientCertificate: `name` in the Gateway namespace, or `namespace/name`, and the component then creates the ReferenceGrant in that namespace that lets the Gateway use it. For a backend's tls.clientCertificate: a Secret in the backend namespace.
+        """
+        return pulumi.get(self, "secret")
+
+    @secret.setter
+    def secret(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "secret", value)
+
+
 class DeployArgsDict(TypedDict):
     """
     DeployArgs describes the workload deployed for a backend (when service.existing is false).
@@ -592,19 +690,25 @@ class DeployArgsDict(TypedDict):
     """
     Replicas of the Deployment.
     """
+    verify_client_certificate: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    VerifyClientCertificate makes the workload verify the client certificate the gateway presents: the CA of the generated client certificate (tls.clientCertificate, else gateway.backendClientCertificate, which must be generated) is mounted at /run/secrets/client-ca/ca.crt and named by TLS_CLIENT_CACERTS. The default image refuses a certificate that CA did not issue.
+    """
 
 @pulumi.input_type
 class DeployArgs:
     def __init__(__self__, *,
                  certificate_secret: pulumi.Input[Optional[_builtins.str]] = None,
                  image: pulumi.Input[Optional[_builtins.str]] = None,
-                 replicas: pulumi.Input[Optional[_builtins.int]] = None):
+                 replicas: pulumi.Input[Optional[_builtins.int]] = None,
+                 verify_client_certificate: pulumi.Input[Optional[_builtins.bool]] = None):
         """
         DeployArgs describes the workload deployed for a backend (when service.existing is false).
 
         :param pulumi.Input[_builtins.str] certificate_secret: CertificateSecret names an existing kubernetes.io/tls Secret the workload serves. When empty, the serving certificate is generated (signed by the generated CA in mode `ca`, self-signed in mode `insecure`). Mode `system` needs a publicly trusted certificate, so it requires this field for deployed backends.
         :param pulumi.Input[_builtins.str] image: Image serves TLS with the certificate mounted at /run/secrets/certs (tls.crt, tls.key), configured through TLS_SERVER_CERT / TLS_SERVER_PRIVKEY. Default: Gateway API's echo server (echo-basic).
         :param pulumi.Input[_builtins.int] replicas: Replicas of the Deployment.
+        :param pulumi.Input[_builtins.bool] verify_client_certificate: VerifyClientCertificate makes the workload verify the client certificate the gateway presents: the CA of the generated client certificate (tls.clientCertificate, else gateway.backendClientCertificate, which must be generated) is mounted at /run/secrets/client-ca/ca.crt and named by TLS_CLIENT_CACERTS. The default image refuses a certificate that CA did not issue.
         """
         if certificate_secret is not None:
             pulumi.set(__self__, "certificate_secret", certificate_secret)
@@ -616,6 +720,10 @@ class DeployArgs:
             replicas = 1
         if replicas is not None:
             pulumi.set(__self__, "replicas", replicas)
+        if verify_client_certificate is None:
+            verify_client_certificate = False
+        if verify_client_certificate is not None:
+            pulumi.set(__self__, "verify_client_certificate", verify_client_certificate)
 
     @_builtins.property
     @pulumi.getter(name="certificateSecret")
@@ -652,6 +760,18 @@ class DeployArgs:
     @replicas.setter
     def replicas(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "replicas", value)
+
+    @_builtins.property
+    @pulumi.getter(name="verifyClientCertificate")
+    def verify_client_certificate(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        VerifyClientCertificate makes the workload verify the client certificate the gateway presents: the CA of the generated client certificate (tls.clientCertificate, else gateway.backendClientCertificate, which must be generated) is mounted at /run/secrets/client-ca/ca.crt and named by TLS_CLIENT_CACERTS. The default image refuses a certificate that CA did not issue.
+        """
+        return pulumi.get(self, "verify_client_certificate")
+
+    @verify_client_certificate.setter
+    def verify_client_certificate(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "verify_client_certificate", value)
 
 
 class EksArgsDict(TypedDict):
@@ -1176,9 +1296,68 @@ class EnvoyGatewayArgs:
         pulumi.set(self, "version", value)
 
 
+class ExternalBackendArgsDict(TypedDict):
+    """
+    ExternalArgs locates a backend outside the cluster.
+    """
+    hostname: pulumi.Input[_builtins.str]
+    """
+    Hostname is the DNS name Envoy resolves and connects to: lowercase, no wildcard, no IP address.
+    """
+    port: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Port is the TLS port, 1-65535.
+    """
+
+@pulumi.input_type
+class ExternalBackendArgs:
+    def __init__(__self__, *,
+                 hostname: pulumi.Input[_builtins.str],
+                 port: pulumi.Input[Optional[_builtins.int]] = None):
+        """
+        ExternalArgs locates a backend outside the cluster.
+
+        :param pulumi.Input[_builtins.str] hostname: Hostname is the DNS name Envoy resolves and connects to: lowercase, no wildcard, no IP address.
+        :param pulumi.Input[_builtins.int] port: Port is the TLS port, 1-65535.
+        """
+        pulumi.set(__self__, "hostname", hostname)
+        if port is None:
+            port = 443
+        if port is not None:
+            pulumi.set(__self__, "port", port)
+
+    @_builtins.property
+    @pulumi.getter
+    def hostname(self) -> pulumi.Input[_builtins.str]:
+        """
+        Hostname is the DNS name Envoy resolves and connects to: lowercase, no wildcard, no IP address.
+        """
+        return pulumi.get(self, "hostname")
+
+    @hostname.setter
+    def hostname(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "hostname", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def port(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Port is the TLS port, 1-65535.
+        """
+        return pulumi.get(self, "port")
+
+    @port.setter
+    def port(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "port", value)
+
+
 class GatewayArgsDict(TypedDict):
     """
     GatewayArgs describes the Gateway.
+    """
+    backend_client_certificate: NotRequired[pulumi.Input[Optional['ClientCertificateArgsDict']]]
+    """
+    BackendClientCertificate is the client certificate the gateway presents to every TLS backend (mutual TLS to backends, Gateway.spec.tls.backend.clientCertificateRef): generated (client key usage, with its own CA) or an existing kubernetes.io/tls Secret. A backend's own tls.clientCertificate overrides it. Unset: the gateway presents none.
     """
     listeners: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input['ListenerArgsDict']]]]]
     """
@@ -1196,16 +1375,20 @@ class GatewayArgsDict(TypedDict):
 @pulumi.input_type
 class GatewayArgs:
     def __init__(__self__, *,
+                 backend_client_certificate: pulumi.Input[Optional['ClientCertificateArgs']] = None,
                  listeners: pulumi.Input[Optional[Sequence[pulumi.Input['ListenerArgs']]]] = None,
                  name: pulumi.Input[Optional[_builtins.str]] = None,
                  namespace: pulumi.Input[Optional[_builtins.str]] = None):
         """
         GatewayArgs describes the Gateway.
 
+        :param pulumi.Input['ClientCertificateArgs'] backend_client_certificate: BackendClientCertificate is the client certificate the gateway presents to every TLS backend (mutual TLS to backends, Gateway.spec.tls.backend.clientCertificateRef): generated (client key usage, with its own CA) or an existing kubernetes.io/tls Secret. A backend's own tls.clientCertificate overrides it. Unset: the gateway presents none.
         :param pulumi.Input[Sequence[pulumi.Input['ListenerArgs']]] listeners: Listeners of the Gateway. Default: `http` on port 80 and `https` on port 443 with a generated certificate. At most 64.
         :param pulumi.Input[_builtins.str] name: Name of the Gateway.
         :param pulumi.Input[_builtins.str] namespace: Namespace of the Gateway and of the routes.
         """
+        if backend_client_certificate is not None:
+            pulumi.set(__self__, "backend_client_certificate", backend_client_certificate)
         if listeners is not None:
             pulumi.set(__self__, "listeners", listeners)
         if name is None:
@@ -1216,6 +1399,18 @@ class GatewayArgs:
             namespace = 'gateway'
         if namespace is not None:
             pulumi.set(__self__, "namespace", namespace)
+
+    @_builtins.property
+    @pulumi.getter(name="backendClientCertificate")
+    def backend_client_certificate(self) -> pulumi.Input[Optional['ClientCertificateArgs']]:
+        """
+        BackendClientCertificate is the client certificate the gateway presents to every TLS backend (mutual TLS to backends, Gateway.spec.tls.backend.clientCertificateRef): generated (client key usage, with its own CA) or an existing kubernetes.io/tls Secret. A backend's own tls.clientCertificate overrides it. Unset: the gateway presents none.
+        """
+        return pulumi.get(self, "backend_client_certificate")
+
+    @backend_client_certificate.setter
+    def backend_client_certificate(self, value: pulumi.Input[Optional['ClientCertificateArgs']]):
+        pulumi.set(self, "backend_client_certificate", value)
 
     @_builtins.property
     @pulumi.getter
