@@ -124,17 +124,31 @@ func objectOf[T core.Resource](t *testing.T, p *plan.Plan, name string) T {
 	return zero
 }
 
-// uncompute drops the computed bindings of backend name's object of kind, whose field a test
-// replaced by a value of its own.
-func uncompute(p *plan.Plan, name, kind string) {
+// uncompute drops the computed bindings of backend name's object kind/object, whose field a
+// test replaced by a value of its own.
+func uncompute(p *plan.Plan, name, kind, object string) {
 	for i := range p.Envoy.Backends {
 		b := &p.Envoy.Backends[i]
 		for j := range b.Objects {
-			if b.Name == name && b.Objects[j].Kind() == kind {
+			if b.Name == name && b.Objects[j].Kind() == kind && b.Objects[j].Name() == object {
 				b.Objects[j].Computed = nil
 			}
 		}
 	}
+}
+
+// caConfigMap is internal-api's CA ConfigMap (not its client CA ConfigMap).
+func caConfigMap(t *testing.T, p *plan.Plan) *corev1.ConfigMap {
+	t.Helper()
+	for _, b := range p.Envoy.Backends {
+		for _, o := range b.Objects {
+			if cm, ok := o.Resource.(*corev1.ConfigMap); ok && b.Name == "internal-api" && cm.Name == "internal-api-ca" {
+				return cm
+			}
+		}
+	}
+	t.Fatal("internal-api has no ConfigMap internal-api-ca")
+	return nil
 }
 
 // TestDevCLI runs `go run ./cmd/verify -stack dev` (what `make verify` runs): three OK lines.
@@ -147,9 +161,9 @@ func TestDevCLI(t *testing.T) {
 		t.Fatalf("cmd/verify on dev: %v", err)
 	}
 	want := []string{
-		"public-api system system public-api.dev.example.com OK",
-		"internal-api ca ca internal-api.apps.svc OK",
-		"legacy-app insecure insecure legacy-app.legacy.svc OK",
+		"public-api system system public-api.dev.example.com client-cert=gateway/upstream-tls-client-tls OK",
+		"internal-api ca ca internal-api.apps.svc client-cert=gateway/upstream-tls-client-tls OK",
+		"legacy-app insecure insecure legacy-app.legacy.svc client-cert=gateway/upstream-tls-client-tls OK",
 	}
 	for _, w := range want {
 		if !strings.Contains(string(out), w+"\n") {
@@ -201,16 +215,16 @@ func TestNegative(t *testing.T) {
 			p.Envoy.Install.EnableBackend = false
 		}},
 		{"CA ConfigMap without ca.crt", "internal-api", "BackendTLSPolicy/apps/internal-api-https", func(t *testing.T, p *plan.Plan) {
-			delete(objectOf[*corev1.ConfigMap](t, p, "internal-api").Data, "ca.crt")
-			uncompute(p, "internal-api", core.KindConfigMap)
+			delete(caConfigMap(t, p).Data, "ca.crt")
+			uncompute(p, "internal-api", core.KindConfigMap, "internal-api-ca")
 		}},
 		{"CA ConfigMap holds another CA", "internal-api", "effective ca-other", func(t *testing.T, p *plan.Plan) {
 			other, err := pki.Generate(pki.Request{CommonName: "other", DNSNames: []string{"other"}, WithCA: true}, time.Now())
 			if err != nil {
 				t.Fatal(err)
 			}
-			objectOf[*corev1.ConfigMap](t, p, "internal-api").Data["ca.crt"] = other.CACertPEM
-			uncompute(p, "internal-api", core.KindConfigMap)
+			caConfigMap(t, p).Data["ca.crt"] = other.CACertPEM
+			uncompute(p, "internal-api", core.KindConfigMap, "internal-api-ca")
 		}},
 		{"policy sectionName names no port", "internal-api", "effective plaintext, the plan's posture says ca", func(t *testing.T, p *plan.Plan) {
 			s := gwapiv1.SectionName("no-such-port")
