@@ -253,9 +253,12 @@ async function main() {
     problems += a.errors.length;
     result.files.push({ file, ...a });
   }
-  if (json) process.stdout.write(JSON.stringify(result) + '\n');
   process.stderr.write(`parse-csharp.js: ${files.length} file(s), ${problems} syntax error(s)\n`);
-  process.exit(problems > 0 ? 1 : 0);
+  const code = problems > 0 ? 1 : 0;
+  // process.exit() right after a write to a pipe drops what the pipe has not taken yet (the
+  // JSON outgrew 64 KiB): exit once stdout has flushed it.
+  if (json) process.stdout.write(JSON.stringify(result) + '\n', () => process.exit(code));
+  else process.exit(code);
 }
 
 main();
