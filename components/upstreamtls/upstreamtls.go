@@ -44,9 +44,9 @@ type UpstreamTls struct {
 	// for each backend's route after apply (accepted, rejected, unobserved), with MISMATCH where
 	// a backend reached over TLS has a rejected route. Unknown during previews.
 	ObservedPosture pulumi.StringOutput `pulumi:"observedPosture"`
-	// CertificateExpiry is the end (RFC 3339) of every certificate generated for a backend, by
-	// certificate name (backend-<name>); `pulumi up` renews each within
-	// certificates.renewBeforeDays of its end.
+	// CertificateExpiry is the end (RFC 3339) of every certificate generated for a backend or
+	// the Gateway, by certificate name (backend-<name>, client-<name>, listener-<name>,
+	// gateway-client); `pulumi up` renews each within certificates.renewBeforeDays of its end.
 	CertificateExpiry pulumi.StringMapOutput `pulumi:"certificateExpiry"`
 	// GatewayName is the name of the Gateway.
 	GatewayName pulumi.StringOutput `pulumi:"gatewayName"`
@@ -212,6 +212,11 @@ func apply(ctx *pulumi.Context, name string, p *plan.Plan, opts ...pulumi.Resour
 		c.NLBAddress = nlb.GatewayAddress
 	}
 	c.Backends = statuses.ToMapArrayOutput()
+	gwEnds := pulumi.StringMap{}
+	for _, req := range p.Envoy.Gateway.Certificates {
+		gwEnds[req.Name] = gw.Certificates[req.Name].NotAfter
+	}
+	expiries = append(expiries, gwEnds.ToStringMapOutput())
 	// The posture's CERTIFICATES column counts the days left from the generated certificates'
 	// real ends (a renewal shows at once).
 	c.CertificateExpiry = pulumi.All(expiries...).ApplyT(func(all []any) map[string]string {

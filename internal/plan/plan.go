@@ -331,7 +331,8 @@ func (p *Plan) PostureAt(ends map[string]time.Time) string {
 }
 
 // expiry is the CERTIFICATES column of a backend: the days left on the first of its
-// certificates to end, whose they are (generated: renewed by `pulumi up` when renewBeforeDays
+// certificates (and of the generated client certificate the gateway presents to it) to end,
+// whose they are (generated: renewed by `pulumi up` when renewBeforeDays
 // or fewer are left; a supplied CA: nobody renews it), or "-" when no certificate of the backend
 // is the component's to read (a system backend's, a CA in a ConfigMap).
 func (p *Plan) expiry(be envoy.Backend, ends map[string]time.Time) string {
@@ -339,7 +340,17 @@ func (p *Plan) expiry(be envoy.Backend, ends map[string]time.Time) string {
 	validity, renewBefore := l.ValidityDays, l.RenewBeforeDays
 	var first time.Time
 	what := ""
-	for _, c := range be.Certificates {
+	certs := append([]core.Certificate(nil), be.Certificates...)
+	// The generated client certificate the gateway presents to the backend is the backend's
+	// concern too: mTLS to it fails when that certificate ends.
+	if gw := p.Args.Gateway; be.ClientCertificate == gw.Namespace+"/"+envoy.GatewayClientSecret(gw) {
+		for _, c := range p.Envoy.Gateway.Certificates {
+			if c.Name == envoy.GatewayClientCert {
+				certs = append(certs, c)
+			}
+		}
+	}
+	for _, c := range certs {
 		end, ok := ends[c.Name]
 		if !ok {
 			end = p.Now.Add(time.Duration(validity) * 24 * time.Hour)
