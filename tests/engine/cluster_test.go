@@ -210,8 +210,8 @@ func TestDevStackOnTheLocalCluster(t *testing.T) {
 	// mTLS: internal-api verifies the client certificate the gateway presents, so it received
 	// the gateway's (the wire judge checks that), and it refuses one of another CA, straight at
 	// its echo server, while the gateway's Secret is accepted there too.
-	if wi := wires["internal-api"]; wi.ClientCert != "CN=upstream-tls.gateway" {
-		t.Errorf("on the wire, internal-api received client certificate %q, want the gateway's CN=upstream-tls.gateway", wi.ClientCert)
+	if wi := wires["internal-api"]; wi.ClientCert != "CN=upstream-tls.gateway,O=upstream-tls" {
+		t.Errorf("on the wire, internal-api received client certificate %q, want the gateway's CN=upstream-tls.gateway,O=upstream-tls", wi.ClientCert)
 	}
 	gwSecret, err := get("v1", "Secret", "gateway", "upstream-tls-client-tls")
 	if err != nil {
@@ -315,7 +315,13 @@ func TestDevStackOnTheLocalCluster(t *testing.T) {
 	} {
 		cfg := strings.Replace(good, caBlock, step.block, 1)
 		if step.mode == "system" { // a publicly trusted certificate from a Secret, as public-api
-			cfg = strings.Replace(cfg, "    - name: internal-api\n      namespace: apps\n", "    - name: internal-api\n      namespace: apps\n      deploy:\n        certificateSecret: internal-api-public-tls\n", 1)
+			// (internal-api's deploy block, which verifies the gateway's client certificate, gets
+			// the Secret.)
+			deploy := "    - name: internal-api\n      namespace: apps\n      deploy:\n"
+			if !strings.Contains(cfg, deploy) {
+				t.Fatalf("the dev config no longer gives internal-api a deploy block:\n%s", cfg)
+			}
+			cfg = strings.Replace(cfg, deploy, deploy+"        certificateSecret: internal-api-public-tls\n", 1)
 		}
 		// The pull request's view: a preview, as the read-only identity of
 		// examples/ci/preview-rbac.yaml for the first change, says the posture change in plain
@@ -736,7 +742,11 @@ func checkClientCertificateRefusal(t *testing.T, dir string, gwSecret map[string
 		}
 		c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
 			// What is checked is the server's verification of the client, not the reverse.
-			InsecureSkipVerify: true, ServerName: "internal-api.apps.svc", Certificates: []tls.Certificate{pair},
+			InsecureSkipVerify: true, ServerName: "internal-api.apps.svc",
+			// Always present the certificate: with Certificates, Go's client sends none whose
+			// issuer is not among the CAs the server names, and a server that verifies only
+			// what it is given (echo-basic) then answers without one.
+			GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &pair, nil },
 		}}}
 		resp, err := c.Get("https://" + addr + "/")
 		if err != nil {
