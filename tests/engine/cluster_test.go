@@ -398,7 +398,7 @@ func TestDevStackOnTheLocalCluster(t *testing.T) {
 	// which does not exist (the preflight reads only warn: another resource may create it).
 	// Once it holds a real CA, the next up retries the route and succeeds.
 	broken := strings.Replace(good, "        ca:\n          generate: true", "        ca:\n          configMap: broken-ca", 1)
-	broken = strings.Replace(broken, "    - name: internal-api\n      namespace: apps\n", "    - name: internal-api\n      namespace: apps\n      deploy:\n        certificateSecret: internal-api-issued-by-broken-ca\n", 1)
+	broken = strings.Replace(broken, "    - name: internal-api\n      namespace: apps\n      deploy:\n", "    - name: internal-api\n      namespace: apps\n      deploy:\n        certificateSecret: internal-api-issued-by-broken-ca\n", 1)
 	broken = strings.Replace(broken, "    gatewayAPICRDs:", "    verdictTimeoutSeconds: 20\n    gatewayAPICRDs:", 1)
 	if !strings.Contains(broken, "configMap: broken-ca") || !strings.Contains(broken, "verdictTimeoutSeconds: 20") || !strings.Contains(broken, "internal-api-issued-by-broken-ca") {
 		t.Fatalf("the dev config no longer has the shape this test edits:\n%s", good)
