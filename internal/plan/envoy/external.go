@@ -90,9 +90,7 @@ func verifiedUpstream(c *backendContext, v gwapiv1.BackendTLSPolicyValidation, d
 		return policies(c, v, deps), servicePortRef(b)
 	}
 	be := backendObject(c, nil, nil)
-	for _, san := range b.TLS.SubjectAltNames {
-		v.SubjectAltNames = append(v.SubjectAltNames, subjectAltName(san))
-	}
+	v = withSubjectAltNames(b, v)
 	policy := core.Object{
 		Resource: &gwapiv1.BackendTLSPolicy{
 			TypeMeta:   core.TypeMeta(gwapiv1.GroupVersion, core.KindBackendTLSPolicy),

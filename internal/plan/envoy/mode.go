@@ -77,9 +77,7 @@ func servicePortRef(b *spec.BackendArgs) gwapiv1.BackendObjectReference {
 // `<backend>-<port>`, with sectionName the port name. Each waits for deps (its CA ConfigMap).
 func policies(c *backendContext, v gwapiv1.BackendTLSPolicyValidation, deps []string) []core.Object {
 	b := c.backend
-	for _, san := range b.TLS.SubjectAltNames {
-		v.SubjectAltNames = append(v.SubjectAltNames, subjectAltName(san))
-	}
+	v = withSubjectAltNames(b, v)
 	var out []core.Object
 	for _, port := range tlsPorts(b) {
 		section := gwapiv1.SectionName(port.Name)
@@ -99,4 +97,13 @@ func policies(c *backendContext, v gwapiv1.BackendTLSPolicyValidation, deps []st
 		})
 	}
 	return out
+}
+
+// withSubjectAltNames is v with the backend's tls.subjectAltNames, the names verified instead of
+// the hostname.
+func withSubjectAltNames(b *spec.BackendArgs, v gwapiv1.BackendTLSPolicyValidation) gwapiv1.BackendTLSPolicyValidation {
+	for _, san := range b.TLS.SubjectAltNames {
+		v.SubjectAltNames = append(v.SubjectAltNames, subjectAltName(san))
+	}
+	return v
 }
