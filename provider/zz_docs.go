@@ -206,7 +206,7 @@ var docs = map[string]map[string]string{
 		"":                  "UpstreamTls is gateway-to-backend (upstream) TLS for one environment: Envoy Gateway with the Gateway API CRDs, one Gateway, and every backend with its route and its upstream TLS (BackendTLSPolicy with the system CAs or a custom CA, or an Envoy Gateway Backend that skips verification); optionally the AWS Load Balancer Controller NLB path on EKS. Invalid input is refused at preview, naming the field and the fix, before anything is registered.",
 		"backendApiEnabled": "BackendAPIEnabled reports whether Envoy Gateway's Backend API is on.",
 		"backends":          "Backends reports every backend: name, mode, verified, effective (the upstream TLS the gateway uses, derived from the created objects), hostname, clientCertificate and objects.",
-		"certificateExpiry": "CertificateExpiry is the end (RFC 3339) of every certificate generated for a backend, by certificate name (backend-<name>); `pulumi up` renews each within certificates.renewBeforeDays of its end.",
+		"certificateExpiry": "CertificateExpiry is the end (RFC 3339) of every certificate generated for a backend or the Gateway, by certificate name (backend-<name>, client-<name>, listener-<name>, gateway-client); `pulumi up` renews each within certificates.renewBeforeDays of its end.",
 		"gatewayName":       "GatewayName is the name of the Gateway.",
 		"gatewayNamespace":  "GatewayNamespace is the namespace of the Gateway and the routes.",
 		"nlbAddress":        "NLBAddress is the NLB's DNS name once LBC has provisioned it; empty otherwise.",

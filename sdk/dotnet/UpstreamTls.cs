@@ -28,7 +28,7 @@ namespace Pulumi.UpstreamTls
         public Output<ImmutableArray<ImmutableDictionary<string, object>>> Backends { get; private set; } = null!;
 
         /// <summary>
-        /// CertificateExpiry is the end (RFC 3339) of every certificate generated for a backend, by certificate name (backend-&lt;name&gt;); `pulumi up` renews each within certificates.renewBeforeDays of its end.
+        /// CertificateExpiry is the end (RFC 3339) of every certificate generated for a backend or the Gateway, by certificate name (backend-&lt;name&gt;, client-&lt;name&gt;, listener-&lt;name&gt;, gateway-client); `pulumi up` renews each within certificates.renewBeforeDays of its end.
         /// </summary>
         [Output("certificateExpiry")]
         public Output<ImmutableDictionary<string, string>> CertificateExpiry { get; private set; } = null!;

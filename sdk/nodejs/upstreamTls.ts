@@ -33,7 +33,7 @@ export class UpstreamTls extends pulumi.ComponentResource {
      */
     declare public readonly backends: pulumi.Output<{[key: string]: any}[]>;
     /**
-     * CertificateExpiry is the end (RFC 3339) of every certificate generated for a backend, by certificate name (backend-<name>); `pulumi up` renews each within certificates.renewBeforeDays of its end.
+     * CertificateExpiry is the end (RFC 3339) of every certificate generated for a backend or the Gateway, by certificate name (backend-<name>, client-<name>, listener-<name>, gateway-client); `pulumi up` renews each within certificates.renewBeforeDays of its end.
      */
     declare public /*out*/ readonly certificateExpiry: pulumi.Output<{[key: string]: string}>;
     /**

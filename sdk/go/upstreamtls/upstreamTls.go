@@ -19,7 +19,7 @@ type UpstreamTls struct {
 	BackendApiEnabled pulumi.BoolOutput `pulumi:"backendApiEnabled"`
 	// Backends reports every backend: name, mode, verified, effective (the upstream TLS the gateway uses, derived from the created objects), hostname, clientCertificate and objects.
 	Backends pulumi.MapArrayOutput `pulumi:"backends"`
-	// CertificateExpiry is the end (RFC 3339) of every certificate generated for a backend, by certificate name (backend-<name>); `pulumi up` renews each within certificates.renewBeforeDays of its end.
+	// CertificateExpiry is the end (RFC 3339) of every certificate generated for a backend or the Gateway, by certificate name (backend-<name>, client-<name>, listener-<name>, gateway-client); `pulumi up` renews each within certificates.renewBeforeDays of its end.
 	CertificateExpiry pulumi.StringMapOutput `pulumi:"certificateExpiry"`
 	// GatewayName is the name of the Gateway.
 	GatewayName pulumi.StringOutput `pulumi:"gatewayName"`
@@ -207,7 +207,7 @@ func (o UpstreamTlsOutput) Backends() pulumi.MapArrayOutput {
 	return o.ApplyT(func(v *UpstreamTls) pulumi.MapArrayOutput { return v.Backends }).(pulumi.MapArrayOutput)
 }
 
-// CertificateExpiry is the end (RFC 3339) of every certificate generated for a backend, by certificate name (backend-<name>); `pulumi up` renews each within certificates.renewBeforeDays of its end.
+// CertificateExpiry is the end (RFC 3339) of every certificate generated for a backend or the Gateway, by certificate name (backend-<name>, client-<name>, listener-<name>, gateway-client); `pulumi up` renews each within certificates.renewBeforeDays of its end.
 func (o UpstreamTlsOutput) CertificateExpiry() pulumi.StringMapOutput {
 	return o.ApplyT(func(v *UpstreamTls) pulumi.StringMapOutput { return v.CertificateExpiry }).(pulumi.StringMapOutput)
 }

@@ -277,7 +277,7 @@ class UpstreamTls(pulumi.ComponentResource):
     @pulumi.getter(name="certificateExpiry")
     def certificate_expiry(self) -> pulumi.Output[Mapping[str, _builtins.str]]:
         """
-        CertificateExpiry is the end (RFC 3339) of every certificate generated for a backend, by certificate name (backend-<name>); `pulumi up` renews each within certificates.renewBeforeDays of its end.
+        CertificateExpiry is the end (RFC 3339) of every certificate generated for a backend or the Gateway, by certificate name (backend-<name>, client-<name>, listener-<name>, gateway-client); `pulumi up` renews each within certificates.renewBeforeDays of its end.
         """
         return pulumi.get(self, "certificate_expiry")
 
