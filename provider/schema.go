@@ -38,6 +38,7 @@ var typeNames = map[string]string{
 	"CertificatesArgs":      "CertificateLifecycle",
 	"ClientCertificateArgs": "ClientCertificate",
 	"ExternalArgs":          "ExternalBackend",
+	"TLSParametersArgs":     "TlsParameters",
 }
 
 // specTypes are the Go types of the arguments, by Go name, for their default tags.

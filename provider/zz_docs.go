@@ -191,8 +191,18 @@ var docs = map[string]map[string]string{
 		"clientCertificate":      "ClientCertificate is the client certificate the gateway presents to this backend instead of gateway.backendClientCertificate; the Secret must be in the backend namespace. Only mode insecure: Envoy Gateway v1.9 takes a per-backend client certificate only from its Backend resource, and modes system and ca route to the Service.",
 		"hostname":               "Hostname is the SNI the gateway sends and, unless subjectAltNames is set, the name it verifies. Lowercase, no wildcard, no IP. Default <service>.<namespace>.svc (mode system needs a public name: set it).",
 		"mode":                   "Mode is system, ca or insecure. Required.",
+		"parameters":             "Parameters constrain the upstream TLS handshake (versions, cipher suites, ALPN). When set on a backend in mode system or ca inside the cluster, the route reaches it through an Envoy Gateway Backend (FQDN: the Service's cluster DNS name on the route's port) carrying them, verified by one BackendTLSPolicy `<backend>` on that Backend (Envoy Gateway v1.9 takes per-backend TLS parameters only from a Backend); tls.ports then does not apply.",
 		"ports":                  "Ports lists the Service port names that speak TLS and get a policy. Default: every port.",
+		"sniFromRequestHost":     "SNIFromRequestHost sends no fixed SNI: Envoy takes the server name from each request's Host (:authority), for self-signed backends that pick their certificate by the requested name. Only mode insecure (a verifying mode checks the name it sends), and not together with tls.hostname.",
 		"subjectAltNames":        "SubjectAltNames, when set, are the names verified instead of hostname (which then only sets SNI). At most 5. Each is a host name (`*.` allowed) or a URI with a scheme (spiffe://…).",
+	},
+	"TLSParametersArgs": {
+		"":               "TLSParametersArgs are the TLS parameters of the connections the gateway opens to a backend, as Envoy Gateway passes them to Envoy (Backend tls settings). Unset fields keep Envoy Gateway's defaults: TLS 1.2 to 1.3, Envoy's default cipher suites, and ALPN chosen by the route's protocol.",
+		"allowLegacyTLS": "AllowLegacyTLS accepts minVersion 1.0 or 1.1 in a production environment, for a backend that cannot be upgraded.",
+		"alpnProtocols":  "ALPNProtocols are the application protocols offered, in order: h2, http/1.1, http/1.0. Default: chosen by the route (h2 for a GRPCRoute).",
+		"ciphers":        "Ciphers are the cipher suites offered for TLS 1.2 and below, in order, by Envoy's (OpenSSL) names or their IANA aliases (ECDHE-RSA-AES128-GCM-SHA256 or TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256). Not with minVersion 1.3, where they do not apply.",
+		"maxVersion":     "MaxVersion is the highest TLS version offered, at least minVersion. Default 1.3.",
+		"minVersion":     "MinVersion is the lowest TLS version offered: 1.0, 1.1, 1.2 or 1.3. Default 1.2. Below 1.2 is refused in a production environment unless allowLegacyTLS is set.",
 	},
 	"TargetGroupArgs": {
 		"":            "TargetGroupArgs configures the Service's TargetGroupConfiguration.",

@@ -185,6 +185,7 @@ func apply(ctx *pulumi.Context, name string, p *plan.Plan, opts ...pulumi.Resour
 			"effective":         pulumi.String(string(b.Posture.Effective)),
 			"hostname":          pulumi.String(b.Hostname),
 			"clientCertificate": pulumi.String(b.ClientCertificate),
+			"tlsParameters":     pulumi.String(b.Posture.Parameters.String()),
 			"objects":           pulumi.ToStringArray(core.Keys(b.Objects)),
 			"observed":          tb.Observed,
 		})

@@ -85,7 +85,9 @@ func WithDefaults(a spec.Args) spec.Args {
 		if b.Route.Port == "" {
 			b.Route.Port = b.Service.Ports[0].Name
 		}
-		setDefault(&b.TLS.Hostname, b.Service.Name+"."+b.Namespace+".svc")
+		if !b.TLS.SNIFromRequestHost {
+			setDefault(&b.TLS.Hostname, b.Service.Name+"."+b.Namespace+".svc")
+		}
 	}
 	if e := out.EKS; e != nil {
 		eksDefaults(&out, e)

@@ -132,7 +132,9 @@ func derivedFields(args spec.Args) []core.Derived {
 		if b.Service == nil || b.Service.Name == "" {
 			out = append(out, core.Derived{Field: bp.Child("service", "name").String(), From: []string{bp.Child("name").String()}})
 		}
-		if b.TLS.Hostname == "" && b.External != nil {
+		if b.TLS.SNIFromRequestHost {
+			// (no tls.hostname: the SNI is each request's host)
+		} else if b.TLS.Hostname == "" && b.External != nil {
 			out = append(out, core.Derived{Field: bp.Child("tls", "hostname").String(), From: []string{bp.Child("external", "hostname").String()}})
 		} else if b.TLS.Hostname == "" {
 			out = append(out, core.Derived{Field: bp.Child("tls", "hostname").String(),
@@ -187,6 +189,7 @@ func planned(problems *core.Problems, a spec.Args, formerOwners bool) (*Plan, er
 func validateRaw(p *core.Problems, a *spec.Args) {
 	for i, b := range a.Backends {
 		path := field.NewPath("backends").Index(i)
+		envoy.ValidateSNIRaw(p, path, &b)
 		if b.External != nil {
 			envoy.ValidateExternalRaw(p, path, &b)
 			continue
@@ -296,7 +299,8 @@ func (p *Plan) AllCertificates() []core.Certificate {
 }
 
 // Posture renders one line per backend: name, mode, whether the gateway verifies it (derived
-// from the planned objects), hostname, the client certificate the gateway presents (the Secret,
+// from the planned objects), hostname, the TLS versions (with the cipher suites' count and the
+// ALPN protocols when set; derived from the planned objects), the client certificate the gateway presents (the Secret,
 // derived from the planned objects; "(verified)" when the deployed workload verifies it), and
 // the days left on its certificates (Expiry, as planned); then, on EKS, one line per NLB target.
 func (p *Plan) Posture() string { return p.PostureAt(nil) }
@@ -305,7 +309,7 @@ func (p *Plan) Posture() string { return p.PostureAt(nil) }
 // CertificateBundles' notAfter); a certificate not in ends counts as freshly issued.
 func (p *Plan) PostureAt(ends map[string]time.Time) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-24s %-9s %-9s %-40s %-44s %s\n", "BACKEND", "MODE", "VERIFIED", "HOSTNAME (SNI)", "CLIENT CERT", "CERTIFICATES")
+	fmt.Fprintf(&b, "%-24s %-9s %-9s %-40s %-26s %-44s %s\n", "BACKEND", "MODE", "VERIFIED", "HOSTNAME (SNI)", "TLS", "CLIENT CERT", "CERTIFICATES")
 	for _, be := range p.Envoy.Backends {
 		verified := "yes"
 		switch e := be.Posture.Effective; {
@@ -319,7 +323,11 @@ func (p *Plan) PostureAt(ends map[string]time.Time) string {
 		if client != envoy.NoClientCertificate && be.VerifiesClientCertificate {
 			client += " (verified)"
 		}
-		fmt.Fprintf(&b, "%-24s %-9s %-9s %-40s %-44s %s\n", be.Name, be.Mode, verified, be.Hostname, client, p.expiry(be, ends))
+		host := be.Hostname
+		if host == "" && be.Posture.Effective.Encrypted() {
+			host = "(the request's host)"
+		}
+		fmt.Fprintf(&b, "%-24s %-9s %-9s %-40s %-26s %-44s %s\n", be.Name, be.Mode, verified, host, be.Posture.Parameters, client, p.expiry(be, ends))
 	}
 	if p.EKS != nil {
 		fmt.Fprintf(&b, "\n%-24s %-20s %-8s %-13s %s\n", "NLB TARGET", "LISTENER", "TO PODS", "NLB VERIFIES", "SERVICE")

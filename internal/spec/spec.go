@@ -308,6 +308,42 @@ type TLSArgs struct {
 	// mode insecure: Envoy Gateway v1.9 takes a per-backend client certificate only from its
 	// Backend resource, and modes system and ca route to the Service.
 	ClientCertificate *ClientCertificateArgs `json:"clientCertificate,omitempty" pulumi:"clientCertificate,optional"`
+	// Parameters constrain the upstream TLS handshake (versions, cipher suites, ALPN). When
+	// set on a backend in mode system or ca inside the cluster, the route reaches it through an
+	// Envoy Gateway Backend (FQDN: the Service's cluster DNS name on the route's port) carrying
+	// them, verified by one BackendTLSPolicy `<backend>` on that Backend (Envoy Gateway v1.9
+	// takes per-backend TLS parameters only from a Backend); tls.ports then does not apply.
+	Parameters *TLSParametersArgs `json:"parameters,omitempty" pulumi:"parameters,optional"`
+	// SNIFromRequestHost sends no fixed SNI: Envoy takes the server name from each request's
+	// Host (:authority), for self-signed backends that pick their certificate by the requested
+	// name. Only mode insecure (a verifying mode checks the name it sends), and not together with
+	// tls.hostname.
+	SNIFromRequestHost bool `json:"sniFromRequestHost,omitempty" pulumi:"sniFromRequestHost,optional" default:"false"`
+}
+
+// TLSVersion is an upstream TLS protocol version: 1.0, 1.1, 1.2 or 1.3.
+type TLSVersion string
+
+// TLSParametersArgs are the TLS parameters of the connections the gateway opens to a backend,
+// as Envoy Gateway passes them to Envoy (Backend tls settings). Unset fields keep Envoy
+// Gateway's defaults: TLS 1.2 to 1.3, Envoy's default cipher suites, and ALPN chosen by the
+// route's protocol.
+type TLSParametersArgs struct {
+	// MinVersion is the lowest TLS version offered: 1.0, 1.1, 1.2 or 1.3. Default 1.2. Below
+	// 1.2 is refused in a production environment unless allowLegacyTLS is set.
+	MinVersion TLSVersion `json:"minVersion,omitempty" pulumi:"minVersion,optional"`
+	// MaxVersion is the highest TLS version offered, at least minVersion. Default 1.3.
+	MaxVersion TLSVersion `json:"maxVersion,omitempty" pulumi:"maxVersion,optional"`
+	// Ciphers are the cipher suites offered for TLS 1.2 and below, in order, by Envoy's
+	// (OpenSSL) names or their IANA aliases (ECDHE-RSA-AES128-GCM-SHA256 or
+	// TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256). Not with minVersion 1.3, where they do not apply.
+	Ciphers []string `json:"ciphers,omitempty" pulumi:"ciphers,optional"`
+	// ALPNProtocols are the application protocols offered, in order: h2, http/1.1, http/1.0.
+	// Default: chosen by the route (h2 for a GRPCRoute).
+	ALPNProtocols []string `json:"alpnProtocols,omitempty" pulumi:"alpnProtocols,optional"`
+	// AllowLegacyTLS accepts minVersion 1.0 or 1.1 in a production environment, for a backend
+	// that cannot be upgraded.
+	AllowLegacyTLS bool `json:"allowLegacyTLS,omitempty" pulumi:"allowLegacyTLS,optional" default:"false"`
 }
 
 // CAArgs is where the custom CA of mode `ca` comes from. Exactly one field is set.

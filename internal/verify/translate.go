@@ -100,6 +100,23 @@ type xdsCluster struct {
 	TransportSocketMatches []struct {
 		TransportSocket *xdsSocket `json:"transportSocket"`
 	} `json:"transportSocketMatches"`
+	// TypedExtensionProtocolOptions carry the upstream HTTP options; autoSni there makes Envoy
+	// send each request's host as the SNI.
+	TypedExtensionProtocolOptions map[string]struct {
+		UpstreamHTTPProtocolOptions *struct {
+			AutoSNI bool `json:"autoSni"`
+		} `json:"upstreamHttpProtocolOptions"`
+	} `json:"typedExtensionProtocolOptions"`
+}
+
+// autoSNI reports whether the cluster sends each request's host as the SNI.
+func (c xdsCluster) autoSNI() bool {
+	for _, o := range c.TypedExtensionProtocolOptions {
+		if o.UpstreamHTTPProtocolOptions != nil && o.UpstreamHTTPProtocolOptions.AutoSNI {
+			return true
+		}
+	}
+	return false
 }
 
 type xdsSocket struct {
@@ -112,6 +129,13 @@ type xdsSocket struct {
 			TLSCertificateSdsSecretConfigs []struct {
 				Name string `json:"name"`
 			} `json:"tlsCertificateSdsSecretConfigs"`
+			// TLSParams are the versions and cipher suites offered; AlpnProtocols the ALPN list.
+			TLSParams *struct {
+				Min     string   `json:"tlsMinimumProtocolVersion"`
+				Max     string   `json:"tlsMaximumProtocolVersion"`
+				Ciphers []string `json:"cipherSuites"`
+			} `json:"tlsParams"`
+			AlpnProtocols []string `json:"alpnProtocols"`
 			CombinedValidationContext *struct {
 				ValidationContextSdsSecretConfig *struct {
 					Name string `json:"name"`

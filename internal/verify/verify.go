@@ -53,6 +53,11 @@ type Result struct {
 	// the gateway present, found by comparing the IR's client certificate bytes with the Secrets
 	// sent; "none" when it presents none, `unknown(<IR name>)` when no Secret sent holds them.
 	ClientCertificate string
+	// Parameters are the TLS versions, cipher suites and ALPN protocols the xDS transport
+	// sockets offer (tlsParams, alpnProtocols).
+	Parameters envoy.Parameters
+	// AutoSNI is true when the cluster sends each request's host as the SNI (autoSni).
+	AutoSNI bool
 	// Problems are the reasons for MISMATCH; empty means OK.
 	Problems []string
 }
@@ -60,16 +65,24 @@ type Result struct {
 // OK reports whether the effective configuration matches the plan.
 func (r Result) OK() bool { return len(r.Problems) == 0 }
 
-// String renders `NAME MODE EFFECTIVE SNI [client-cert=SECRET] OK|MISMATCH(reason; ...)`; the
-// client certificate only when the gateway presents one.
+// String renders `NAME MODE EFFECTIVE SNI [tls=PARAMETERS] [client-cert=SECRET]
+// OK|MISMATCH(reason; ...)`; SNI `request-host` when the cluster sends each request's host, the
+// parameters only when they are not Envoy Gateway's defaults, the client certificate only when
+// the gateway presents one.
 func (r Result) String() string {
 	verdict := "OK"
 	if !r.OK() {
 		verdict = "MISMATCH(" + strings.Join(r.Problems, "; ") + ")"
 	}
 	sni := r.SNI
-	if sni == "" {
+	switch {
+	case sni == "" && r.AutoSNI:
+		sni = "request-host"
+	case sni == "":
 		sni = "-"
+	}
+	if r.Parameters != (envoy.Parameters{}) && r.Parameters != envoy.DefaultParameters() {
+		sni += " tls=" + strings.ReplaceAll(r.Parameters.String(), " ", ",")
 	}
 	client := ""
 	if r.ClientCertificate != "" && r.ClientCertificate != envoy.NoClientCertificate {
@@ -268,6 +281,8 @@ func deriveBackend(b envoy.Backend, in *Input, out *Output, clusters []xdsCluste
 		var xEff []Effective
 		snis := map[string]bool{}
 		xClient := map[bool]bool{} // whether each xDS socket presents a client certificate
+		xParams := map[envoy.Parameters]bool{}
+		xAutoSNI := map[bool]bool{} // whether each TLS cluster sends the request's host as SNI
 		for _, c := range clusters {
 			if !strings.HasPrefix(c.Name, prefix) {
 				continue
@@ -278,8 +293,25 @@ func deriveBackend(b envoy.Backend, in *Input, out *Output, clusters []xdsCluste
 				snis[sni] = true
 				if e != EffectivePlain {
 					xClient[s.TypedConfig.CommonTLSContext != nil && len(s.TypedConfig.CommonTLSContext.TLSCertificateSdsSecretConfigs) > 0] = true
+					xParams[socketParameters(s)] = true
+					xAutoSNI[c.autoSNI()] = true
 				}
 			}
+		}
+		switch {
+		case len(xParams) > 1:
+			problems = append(problems, fmt.Sprintf("the backend's xDS sockets offer different TLS parameters: %v", sortedParams(xParams)))
+		case len(xParams) == 1:
+			for p := range xParams {
+				res.Parameters = p
+			}
+			if res.Parameters != b.Posture.Parameters {
+				problems = append(problems, fmt.Sprintf("TLS parameters %s, the plan's posture says %s", describeParams(res.Parameters), describeParams(b.Posture.Parameters)))
+			}
+		}
+		res.AutoSNI = len(xAutoSNI) == 1 && xAutoSNI[true]
+		if b.Hostname == "" && len(xAutoSNI) > 0 && !res.AutoSNI {
+			problems = append(problems, "the plan sends each request's host as the SNI, but the xDS cluster sends none (no autoSni)")
 		}
 		var iEff []Effective
 		iClient := map[string]bool{}
@@ -659,5 +691,49 @@ func sortedBools(m map[bool]bool) []bool {
 			out = append(out, v)
 		}
 	}
+	return out
+}
+
+// socketParameters reads the TLS parameters of an xDS transport socket: tlsParams' versions
+// (TLSv1_2 is 1.2; unset or TLS_AUTO is "auto"), its cipher suites and the ALPN protocols.
+func socketParameters(s *xdsSocket) envoy.Parameters {
+	version := func(v string) string {
+		if rest, ok := strings.CutPrefix(v, "TLSv"); ok {
+			return strings.ReplaceAll(rest, "_", ".")
+		}
+		return "auto"
+	}
+	ctx := s.TypedConfig.CommonTLSContext
+	if ctx == nil {
+		return envoy.Parameters{MinVersion: "auto", MaxVersion: "auto"}
+	}
+	var p envoy.Parameters
+	if t := ctx.TLSParams; t != nil {
+		p = envoy.Parameters{MinVersion: version(t.Min), MaxVersion: version(t.Max), Ciphers: strings.Join(t.Ciphers, ",")}
+	} else {
+		p = envoy.Parameters{MinVersion: "auto", MaxVersion: "auto"}
+	}
+	p.ALPN = strings.Join(ctx.AlpnProtocols, ",")
+	return p
+}
+
+// describeParams renders parameters in full (the cipher suites by name) for a MISMATCH.
+func describeParams(p envoy.Parameters) string {
+	s := p.MinVersion + "-" + p.MaxVersion
+	if p.Ciphers != "" {
+		s += " ciphers=" + p.Ciphers
+	}
+	if p.ALPN != "" {
+		s += " alpn=" + p.ALPN
+	}
+	return s
+}
+
+func sortedParams(m map[envoy.Parameters]bool) []string {
+	var out []string
+	for p := range m {
+		out = append(out, describeParams(p))
+	}
+	sort.Strings(out)
 	return out
 }

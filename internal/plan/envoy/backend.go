@@ -95,7 +95,9 @@ func validateBackend(p *core.Problems, a *spec.Args, path *field.Path, b *spec.B
 	// TLS.
 	t := &b.TLS
 	tp := path.Child("tls")
-	p.PreciseHostname(tp.Child("hostname"), t.Hostname)
+	if !t.SNIFromRequestHost {
+		p.PreciseHostname(tp.Child("hostname"), t.Hostname)
+	}
 	if len(t.SubjectAltNames) > 5 {
 		p.Add(tp.Child("subjectAltNames"), fmt.Sprintf("has %d entries; BackendTLSPolicy allows at most 5", len(t.SubjectAltNames)), "keep the 5 names the backend certificate must match")
 	}
@@ -119,6 +121,7 @@ func validateBackend(p *core.Problems, a *spec.Args, path *field.Path, b *spec.B
 		}
 		seenPort[name] = true
 	}
+	validateTLSParameters(p, a, path, b)
 	m, ok := modes[t.Mode]
 	switch {
 	case ok:
@@ -223,7 +226,7 @@ func planBackend(a *spec.Args, path *field.Path, b *spec.BackendArgs, deps Deps,
 		var secretKey []string
 		if servingSecret == "" {
 			withCA := m.GeneratedServingCA(b)
-			cert := core.Certificate{Name: c.certName, CommonName: b.TLS.Hostname, DNSNames: certDNSNames(b), WithCA: withCA, Field: path.Child("tls").String()}
+			cert := core.Certificate{Name: c.certName, CommonName: certDNSNames(b)[0], DNSNames: certDNSNames(b), WithCA: withCA, Field: path.Child("tls").String()}
 			be.Certificates = append(be.Certificates, cert)
 			servingSecret = b.Name + "-tls"
 			s := add(TLSSecret(servingSecret, b.Namespace, cert.Name, withCA))
@@ -327,11 +330,14 @@ func TLSSecret(name, namespace, cert string, withCA bool) core.Object {
 // certDNSNames are the DNS SANs of a generated serving certificate: the policy hostname, the
 // host-name subjectAltNames, and the Service's in-cluster names.
 func certDNSNames(b *spec.BackendArgs) []string {
-	names := []string{b.TLS.Hostname}
+	var names []string // (no tls.hostname with tls.sniFromRequestHost)
 	add := func(n string) {
 		if !slices.Contains(names, n) {
 			names = append(names, n)
 		}
+	}
+	if b.TLS.Hostname != "" {
+		add(b.TLS.Hostname)
 	}
 	for _, san := range b.TLS.SubjectAltNames {
 		if !isURI(san) {

@@ -82,14 +82,15 @@ func backendRef(b *spec.BackendArgs) gwapiv1.BackendObjectReference {
 
 // verifiedUpstream plans what carries a verifying mode's trust v (waiting for deps, its CA
 // ConfigMap) and the route's backendRef: one BackendTLSPolicy per TLS Service port and the
-// Service port, or, for an external backend, its Envoy Gateway Backend and one
-// BackendTLSPolicy `<backend>` targeting that Backend.
+// Service port, or, for an external backend or one with tls.parameters (viaBackend), its Envoy
+// Gateway Backend (carrying the parameters) and one BackendTLSPolicy `<backend>` targeting that
+// Backend.
 func verifiedUpstream(c *backendContext, v gwapiv1.BackendTLSPolicyValidation, deps []string) ([]core.Object, gwapiv1.BackendObjectReference) {
 	b := c.backend
-	if b.External == nil {
+	if !viaBackend(b) {
 		return policies(c, v, deps), servicePortRef(b)
 	}
-	be := backendObject(c, nil, nil)
+	be := backendObject(c, withTLSParameters(b, nil), nil)
 	v = withSubjectAltNames(b, v)
 	policy := core.Object{
 		Resource: &gwapiv1.BackendTLSPolicy{
@@ -105,6 +106,15 @@ func verifiedUpstream(c *backendContext, v gwapiv1.BackendTLSPolicyValidation, d
 		DependsOn: append(append([]string(nil), deps...), be.Key()),
 	}
 	return []core.Object{be, policy}, backendRef(b)
+}
+
+func hasParameters(a *spec.Args) bool {
+	for _, b := range a.Backends {
+		if b.TLS.Parameters != nil {
+			return true
+		}
+	}
+	return false
 }
 
 func hasExternal(a *spec.Args) bool {

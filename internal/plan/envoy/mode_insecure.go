@@ -14,7 +14,8 @@ import (
 // insecureMode encrypts without verifying, for self-signed backends that BackendTLSPolicy
 // cannot skip (kubernetes-sigs/gateway-api#3761): an Envoy Gateway Backend whose FQDN endpoint
 // is the Service's cluster DNS name on the route's port, with tls.insecureSkipVerify and the
-// SNI; the route references the Backend instead of the Service, and the Envoy Gateway install
+// SNI (none with tls.sniFromRequestHost: Envoy then takes it from each request's host) and the
+// TLS parameters; the route references the Backend instead of the Service, and the Envoy Gateway install
 // turns the Backend API on. Refused in production unless allowInsecureBackends.
 type insecureMode struct{}
 
@@ -51,8 +52,12 @@ func (insecureMode) Validate(p *core.Problems, a *spec.Args, path *field.Path, b
 func (insecureMode) Plan(c *backendContext) ([]core.Object, gwapiv1.BackendObjectReference) {
 	b := c.backend
 	skip := true
-	sni := gwapiv1.PreciseHostname(b.TLS.Hostname)
-	tls := &egv1a1.BackendTLSSettings{InsecureSkipVerify: &skip, SNI: &sni}
+	tls := &egv1a1.BackendTLSSettings{InsecureSkipVerify: &skip}
+	if !b.TLS.SNIFromRequestHost {
+		sni := gwapiv1.PreciseHostname(b.TLS.Hostname)
+		tls.SNI = &sni
+	}
+	tls = withTLSParameters(b, tls)
 	// A client certificate of its own (tls.clientCertificate) overrides the Gateway's.
 	objs, cert := planBackendClientCertificate(c, tls)
 	if cert != nil {

@@ -94,6 +94,10 @@ func (p *Path) DerivePostures(a *spec.Args, objects []core.Object, problems *cor
 				be.Name, be.Posture.ClientCertificate, want), "report this configuration as a bug of upstream-tls")
 		}
 		be.ClientCertificate = be.Posture.ClientCertificate
+		if want := ExpectedParameters(&a.Backends[i]); be.Posture.Effective.Encrypted() && be.Posture.Parameters != want {
+			problems.Add(field.NewPath("backends").Index(i), fmt.Sprintf("backend %q would be reached with TLS parameters %s (derived from the planned objects), but the configuration asks for %s",
+				be.Name, be.Posture.Parameters, want), "report this configuration as a bug of upstream-tls")
+		}
 		m := modes[be.Mode]
 		if be.Posture.Effective != m.Expected() || (be.Posture.Effective.Encrypted() && be.Posture.SNI != be.Hostname) {
 			problems.Add(field.NewPath("backends").Index(i), fmt.Sprintf("backend %q in mode %s would be reached as %s with SNI %q (%s), not %s with SNI %q",
@@ -110,7 +114,7 @@ func planInstall(a *spec.Args, deps Deps) Install {
 	in := Install{
 		Enabled:       *eg.Install,
 		Namespace:     eg.Namespace,
-		EnableBackend: hasMode(a, spec.ModeInsecure) || hasExternal(a) || (eg.EnableBackend != nil && *eg.EnableBackend),
+		EnableBackend: usesBackendAPI(a) || (eg.EnableBackend != nil && *eg.EnableBackend),
 	}
 	if in.Enabled {
 		release := func(name, step string, values map[string]any, after []string) Release {

@@ -25,6 +25,9 @@ type Posture struct {
 	// ClientCertificate is the Secret (`namespace/name`) of the certificate the gateway
 	// presents (deriveClientCertificate), or NoClientCertificate; always none in plain text.
 	ClientCertificate string
+	// Parameters are the TLS versions, cipher suites and ALPN protocols the gateway offers
+	// (the Backend's tls settings, else Envoy Gateway's defaults); zero in plain text.
+	Parameters Parameters
 }
 
 // ServicePorts resolves a Service port number to its name, for Services the plan does not
@@ -57,6 +60,8 @@ func Derive(route core.Resource, objects []core.Object, ports ServicePorts) Post
 	out.ClientCertificate = NoClientCertificate
 	if out.Effective.Encrypted() {
 		out.ClientCertificate = deriveClientCertificate(route, objects)
+	} else {
+		out.Parameters = Parameters{}
 	}
 	return *out
 }
@@ -83,7 +88,9 @@ func deriveRef(routeNS string, ref gwapiv1.BackendObjectReference, objects []cor
 		if !ok {
 			return Posture{Effective: core.EffectiveNone, Via: fmt.Sprintf("Service %s/%s has no port %d", ns, name, *ref.Port)}
 		}
-		return policyPosture(objects, ns, "", core.KindService, name, section, fmt.Sprintf("Service %s/%s port %q", ns, name, section))
+		p := policyPosture(objects, ns, "", core.KindService, name, section, fmt.Sprintf("Service %s/%s port %q", ns, name, section))
+		p.Parameters = DefaultParameters()
+		return p
 	case group == egv1a1.GroupName && kind == egv1a1.KindBackend:
 		for _, o := range objects {
 			b, ok := o.Resource.(*egv1a1.Backend)
@@ -96,19 +103,22 @@ func deriveRef(routeNS string, ref gwapiv1.BackendObjectReference, objects []cor
 				if t.SNI != nil {
 					sni = string(*t.SNI)
 				}
+				params := deriveParameters(t)
 				if t.InsecureSkipVerify != nil && *t.InsecureSkipVerify {
-					return Posture{Effective: core.EffectiveInsecure, SNI: sni, Via: via}
+					return Posture{Effective: core.EffectiveInsecure, SNI: sni, Via: via, Parameters: params}
 				}
 				switch {
 				case t.WellKnownCACertificates != nil && *t.WellKnownCACertificates == gwapiv1.WellKnownCACertificatesSystem:
-					return Posture{Effective: core.EffectiveSystem, SNI: sni, Via: via}
+					return Posture{Effective: core.EffectiveSystem, SNI: sni, Via: via, Parameters: params}
 				case len(t.CACertificateRefs) > 0:
-					return Posture{Effective: core.EffectiveCA, SNI: sni, Via: via}
+					return Posture{Effective: core.EffectiveCA, SNI: sni, Via: via, Parameters: params}
 				}
 			}
-			// Without TLS settings of its own, a Backend is reached as a BackendTLSPolicy on it
-			// says, or in plain text.
-			return policyPosture(objects, ns, egv1a1.GroupName, egv1a1.KindBackend, name, "", "Backend "+ns+"/"+name)
+			// Without trust settings of its own, a Backend is reached as a BackendTLSPolicy on it
+			// says (with the parameters of its tls settings), or in plain text.
+			p := policyPosture(objects, ns, egv1a1.GroupName, egv1a1.KindBackend, name, "", "Backend "+ns+"/"+name)
+			p.Parameters = deriveParameters(b.Spec.TLS)
+			return p
 		}
 		return Posture{Effective: core.EffectiveNone, Via: fmt.Sprintf("Backend %s/%s is not planned", ns, name)}
 	}

@@ -71,6 +71,10 @@ func Validate(p *core.Problems, a *spec.Args, ctx Context) {
 		p.Add(field.NewPath("envoyGateway", "enableBackend"), "is false, but an external backend is reached through Envoy Gateway's Backend API",
 			"remove envoyGateway.enableBackend (it turns on automatically) or remove the external backends")
 	}
+	if hasParameters(a) && a.EnvoyGateway.EnableBackend != nil && !*a.EnvoyGateway.EnableBackend {
+		p.Add(field.NewPath("envoyGateway", "enableBackend"), "is false, but a backend with tls.parameters is reached through an Envoy Gateway Backend, which carries them",
+			"remove envoyGateway.enableBackend (it turns on automatically) or remove tls.parameters")
+	}
 	if hasMode(a, spec.ModeInsecure) && a.EnvoyGateway.EnableBackend != nil && !*a.EnvoyGateway.EnableBackend {
 		p.Add(field.NewPath("envoyGateway", "enableBackend"), "is false, but an insecure backend needs Envoy Gateway's Backend API (routes to it would fail with \"Backend is disabled in Envoy Gateway configuration\")",
 			"remove envoyGateway.enableBackend (it turns on automatically) or change the insecure backends' tls.mode")
@@ -165,7 +169,7 @@ func validateSharedPorts(p *core.Problems, a *spec.Args) {
 	for i := range a.Backends {
 		b := &a.Backends[i]
 		m, ok := modes[b.TLS.Mode]
-		if !ok || !m.UsesPolicy() || b.External != nil {
+		if !ok || !m.UsesPolicy() || viaBackend(b) {
 			continue
 		}
 		seen := map[string]bool{}

@@ -45,6 +45,12 @@ namespace Pulumi.UpstreamTls.Inputs
         [Input("mode", required: true)]
         public Input<string> Mode { get; set; } = null!;
 
+        /// <summary>
+        /// Parameters constrain the upstream TLS handshake (versions, cipher suites, ALPN). When set on a backend in mode system or ca inside the cluster, the route reaches it through an Envoy Gateway Backend (FQDN: the Service's cluster DNS name on the route's port) carrying them, verified by one BackendTLSPolicy `&lt;backend&gt;` on that Backend (Envoy Gateway v1.9 takes per-backend TLS parameters only from a Backend); tls.ports then does not apply.
+        /// </summary>
+        [Input("parameters")]
+        public Input<Inputs.TlsParametersArgs>? Parameters { get; set; }
+
         [Input("ports")]
         private InputList<string>? _ports;
 
@@ -56,6 +62,12 @@ namespace Pulumi.UpstreamTls.Inputs
             get => _ports ?? (_ports = new InputList<string>());
             set => _ports = value;
         }
+
+        /// <summary>
+        /// SNIFromRequestHost sends no fixed SNI: Envoy takes the server name from each request's Host (:authority), for self-signed backends that pick their certificate by the requested name. Only mode insecure (a verifying mode checks the name it sends), and not together with tls.hostname.
+        /// </summary>
+        [Input("sniFromRequestHost")]
+        public Input<bool>? SniFromRequestHost { get; set; }
 
         [Input("subjectAltNames")]
         private InputList<string>? _subjectAltNames;
@@ -72,6 +84,7 @@ namespace Pulumi.UpstreamTls.Inputs
         public BackendTlsArgs()
         {
             AllowInClusterHostname = false;
+            SniFromRequestHost = false;
         }
         public static new BackendTlsArgs Empty => new BackendTlsArgs();
     }

@@ -409,8 +409,12 @@ type BackendTls struct {
 	Hostname *string `pulumi:"hostname"`
 	// Mode is system, ca or insecure. Required.
 	Mode string `pulumi:"mode"`
+	// Parameters constrain the upstream TLS handshake (versions, cipher suites, ALPN). When set on a backend in mode system or ca inside the cluster, the route reaches it through an Envoy Gateway Backend (FQDN: the Service's cluster DNS name on the route's port) carrying them, verified by one BackendTLSPolicy `<backend>` on that Backend (Envoy Gateway v1.9 takes per-backend TLS parameters only from a Backend); tls.ports then does not apply.
+	Parameters *TlsParameters `pulumi:"parameters"`
 	// Ports lists the Service port names that speak TLS and get a policy. Default: every port.
 	Ports []string `pulumi:"ports"`
+	// SNIFromRequestHost sends no fixed SNI: Envoy takes the server name from each request's Host (:authority), for self-signed backends that pick their certificate by the requested name. Only mode insecure (a verifying mode checks the name it sends), and not together with tls.hostname.
+	SniFromRequestHost *bool `pulumi:"sniFromRequestHost"`
 	// SubjectAltNames, when set, are the names verified instead of hostname (which then only sets SNI). At most 5. Each is a host name (`*.` allowed) or a URI with a scheme (spiffe://…).
 	SubjectAltNames []string `pulumi:"subjectAltNames"`
 }
@@ -424,6 +428,12 @@ func (val *BackendTls) Defaults() *BackendTls {
 	if tmp.AllowInClusterHostname == nil {
 		allowInClusterHostname_ := false
 		tmp.AllowInClusterHostname = &allowInClusterHostname_
+	}
+	tmp.Parameters = tmp.Parameters.Defaults()
+
+	if tmp.SniFromRequestHost == nil {
+		sniFromRequestHost_ := false
+		tmp.SniFromRequestHost = &sniFromRequestHost_
 	}
 	return &tmp
 }
@@ -451,8 +461,12 @@ type BackendTlsArgs struct {
 	Hostname pulumi.StringPtrInput `pulumi:"hostname"`
 	// Mode is system, ca or insecure. Required.
 	Mode pulumi.StringInput `pulumi:"mode"`
+	// Parameters constrain the upstream TLS handshake (versions, cipher suites, ALPN). When set on a backend in mode system or ca inside the cluster, the route reaches it through an Envoy Gateway Backend (FQDN: the Service's cluster DNS name on the route's port) carrying them, verified by one BackendTLSPolicy `<backend>` on that Backend (Envoy Gateway v1.9 takes per-backend TLS parameters only from a Backend); tls.ports then does not apply.
+	Parameters TlsParametersPtrInput `pulumi:"parameters"`
 	// Ports lists the Service port names that speak TLS and get a policy. Default: every port.
 	Ports pulumi.StringArrayInput `pulumi:"ports"`
+	// SNIFromRequestHost sends no fixed SNI: Envoy takes the server name from each request's Host (:authority), for self-signed backends that pick their certificate by the requested name. Only mode insecure (a verifying mode checks the name it sends), and not together with tls.hostname.
+	SniFromRequestHost pulumi.BoolPtrInput `pulumi:"sniFromRequestHost"`
 	// SubjectAltNames, when set, are the names verified instead of hostname (which then only sets SNI). At most 5. Each is a host name (`*.` allowed) or a URI with a scheme (spiffe://…).
 	SubjectAltNames pulumi.StringArrayInput `pulumi:"subjectAltNames"`
 }
@@ -465,6 +479,10 @@ func (val *BackendTlsArgs) Defaults() *BackendTlsArgs {
 	tmp := *val
 	if tmp.AllowInClusterHostname == nil {
 		tmp.AllowInClusterHostname = pulumi.BoolPtr(false)
+	}
+
+	if tmp.SniFromRequestHost == nil {
+		tmp.SniFromRequestHost = pulumi.BoolPtr(false)
 	}
 	return &tmp
 }
@@ -520,9 +538,19 @@ func (o BackendTlsOutput) Mode() pulumi.StringOutput {
 	return o.ApplyT(func(v BackendTls) string { return v.Mode }).(pulumi.StringOutput)
 }
 
+// Parameters constrain the upstream TLS handshake (versions, cipher suites, ALPN). When set on a backend in mode system or ca inside the cluster, the route reaches it through an Envoy Gateway Backend (FQDN: the Service's cluster DNS name on the route's port) carrying them, verified by one BackendTLSPolicy `<backend>` on that Backend (Envoy Gateway v1.9 takes per-backend TLS parameters only from a Backend); tls.ports then does not apply.
+func (o BackendTlsOutput) Parameters() TlsParametersPtrOutput {
+	return o.ApplyT(func(v BackendTls) *TlsParameters { return v.Parameters }).(TlsParametersPtrOutput)
+}
+
 // Ports lists the Service port names that speak TLS and get a policy. Default: every port.
 func (o BackendTlsOutput) Ports() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v BackendTls) []string { return v.Ports }).(pulumi.StringArrayOutput)
+}
+
+// SNIFromRequestHost sends no fixed SNI: Envoy takes the server name from each request's Host (:authority), for self-signed backends that pick their certificate by the requested name. Only mode insecure (a verifying mode checks the name it sends), and not together with tls.hostname.
+func (o BackendTlsOutput) SniFromRequestHost() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v BackendTls) *bool { return v.SniFromRequestHost }).(pulumi.BoolPtrOutput)
 }
 
 // SubjectAltNames, when set, are the names verified instead of hostname (which then only sets SNI). At most 5. Each is a host name (`*.` allowed) or a URI with a scheme (spiffe://…).
@@ -5022,6 +5050,246 @@ func (o TargetGroupPtrOutput) TargetType() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
+// TLSParametersArgs are the TLS parameters of the connections the gateway opens to a backend, as Envoy Gateway passes them to Envoy (Backend tls settings). Unset fields keep Envoy Gateway's defaults: TLS 1.2 to 1.3, Envoy's default cipher suites, and ALPN chosen by the route's protocol.
+type TlsParameters struct {
+	// AllowLegacyTLS accepts minVersion 1.0 or 1.1 in a production environment, for a backend that cannot be upgraded.
+	AllowLegacyTLS *bool `pulumi:"allowLegacyTLS"`
+	// ALPNProtocols are the application protocols offered, in order: h2, http/1.1, http/1.0. Default: chosen by the route (h2 for a GRPCRoute).
+	AlpnProtocols []string `pulumi:"alpnProtocols"`
+	// Ciphers are the cipher suites offered for TLS 1.2 and below, in order, by Envoy's (OpenSSL) names or their IANA aliases (ECDHE-RSA-AES128-GCM-SHA256 or TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256). Not with minVersion 1.3, where they do not apply.
+	Ciphers []string `pulumi:"ciphers"`
+	// MaxVersion is the highest TLS version offered, at least minVersion. Default 1.3.
+	MaxVersion *string `pulumi:"maxVersion"`
+	// MinVersion is the lowest TLS version offered: 1.0, 1.1, 1.2 or 1.3. Default 1.2. Below 1.2 is refused in a production environment unless allowLegacyTLS is set.
+	MinVersion *string `pulumi:"minVersion"`
+}
+
+// Defaults sets the appropriate defaults for TlsParameters
+func (val *TlsParameters) Defaults() *TlsParameters {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.AllowLegacyTLS == nil {
+		allowLegacyTLS_ := false
+		tmp.AllowLegacyTLS = &allowLegacyTLS_
+	}
+	return &tmp
+}
+
+// TlsParametersInput is an input type that accepts TlsParametersArgs and TlsParametersOutput values.
+// You can construct a concrete instance of `TlsParametersInput` via:
+//
+//	TlsParametersArgs{...}
+type TlsParametersInput interface {
+	pulumi.Input
+
+	ToTlsParametersOutput() TlsParametersOutput
+	ToTlsParametersOutputWithContext(context.Context) TlsParametersOutput
+}
+
+// TLSParametersArgs are the TLS parameters of the connections the gateway opens to a backend, as Envoy Gateway passes them to Envoy (Backend tls settings). Unset fields keep Envoy Gateway's defaults: TLS 1.2 to 1.3, Envoy's default cipher suites, and ALPN chosen by the route's protocol.
+type TlsParametersArgs struct {
+	// AllowLegacyTLS accepts minVersion 1.0 or 1.1 in a production environment, for a backend that cannot be upgraded.
+	AllowLegacyTLS pulumi.BoolPtrInput `pulumi:"allowLegacyTLS"`
+	// ALPNProtocols are the application protocols offered, in order: h2, http/1.1, http/1.0. Default: chosen by the route (h2 for a GRPCRoute).
+	AlpnProtocols pulumi.StringArrayInput `pulumi:"alpnProtocols"`
+	// Ciphers are the cipher suites offered for TLS 1.2 and below, in order, by Envoy's (OpenSSL) names or their IANA aliases (ECDHE-RSA-AES128-GCM-SHA256 or TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256). Not with minVersion 1.3, where they do not apply.
+	Ciphers pulumi.StringArrayInput `pulumi:"ciphers"`
+	// MaxVersion is the highest TLS version offered, at least minVersion. Default 1.3.
+	MaxVersion pulumi.StringPtrInput `pulumi:"maxVersion"`
+	// MinVersion is the lowest TLS version offered: 1.0, 1.1, 1.2 or 1.3. Default 1.2. Below 1.2 is refused in a production environment unless allowLegacyTLS is set.
+	MinVersion pulumi.StringPtrInput `pulumi:"minVersion"`
+}
+
+// Defaults sets the appropriate defaults for TlsParametersArgs
+func (val *TlsParametersArgs) Defaults() *TlsParametersArgs {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.AllowLegacyTLS == nil {
+		tmp.AllowLegacyTLS = pulumi.BoolPtr(false)
+	}
+	return &tmp
+}
+func (TlsParametersArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*TlsParameters)(nil)).Elem()
+}
+
+func (i TlsParametersArgs) ToTlsParametersOutput() TlsParametersOutput {
+	return i.ToTlsParametersOutputWithContext(context.Background())
+}
+
+func (i TlsParametersArgs) ToTlsParametersOutputWithContext(ctx context.Context) TlsParametersOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(TlsParametersOutput)
+}
+
+func (i TlsParametersArgs) ToTlsParametersPtrOutput() TlsParametersPtrOutput {
+	return i.ToTlsParametersPtrOutputWithContext(context.Background())
+}
+
+func (i TlsParametersArgs) ToTlsParametersPtrOutputWithContext(ctx context.Context) TlsParametersPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(TlsParametersOutput).ToTlsParametersPtrOutputWithContext(ctx)
+}
+
+// TlsParametersPtrInput is an input type that accepts TlsParametersArgs, TlsParametersPtr and TlsParametersPtrOutput values.
+// You can construct a concrete instance of `TlsParametersPtrInput` via:
+//
+//	        TlsParametersArgs{...}
+//
+//	or:
+//
+//	        nil
+type TlsParametersPtrInput interface {
+	pulumi.Input
+
+	ToTlsParametersPtrOutput() TlsParametersPtrOutput
+	ToTlsParametersPtrOutputWithContext(context.Context) TlsParametersPtrOutput
+}
+
+type tlsParametersPtrType TlsParametersArgs
+
+func TlsParametersPtr(v *TlsParametersArgs) TlsParametersPtrInput {
+	return (*tlsParametersPtrType)(v)
+}
+
+func (*tlsParametersPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**TlsParameters)(nil)).Elem()
+}
+
+func (i *tlsParametersPtrType) ToTlsParametersPtrOutput() TlsParametersPtrOutput {
+	return i.ToTlsParametersPtrOutputWithContext(context.Background())
+}
+
+func (i *tlsParametersPtrType) ToTlsParametersPtrOutputWithContext(ctx context.Context) TlsParametersPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(TlsParametersPtrOutput)
+}
+
+// TLSParametersArgs are the TLS parameters of the connections the gateway opens to a backend, as Envoy Gateway passes them to Envoy (Backend tls settings). Unset fields keep Envoy Gateway's defaults: TLS 1.2 to 1.3, Envoy's default cipher suites, and ALPN chosen by the route's protocol.
+type TlsParametersOutput struct{ *pulumi.OutputState }
+
+func (TlsParametersOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*TlsParameters)(nil)).Elem()
+}
+
+func (o TlsParametersOutput) ToTlsParametersOutput() TlsParametersOutput {
+	return o
+}
+
+func (o TlsParametersOutput) ToTlsParametersOutputWithContext(ctx context.Context) TlsParametersOutput {
+	return o
+}
+
+func (o TlsParametersOutput) ToTlsParametersPtrOutput() TlsParametersPtrOutput {
+	return o.ToTlsParametersPtrOutputWithContext(context.Background())
+}
+
+func (o TlsParametersOutput) ToTlsParametersPtrOutputWithContext(ctx context.Context) TlsParametersPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v TlsParameters) *TlsParameters {
+		return &v
+	}).(TlsParametersPtrOutput)
+}
+
+// AllowLegacyTLS accepts minVersion 1.0 or 1.1 in a production environment, for a backend that cannot be upgraded.
+func (o TlsParametersOutput) AllowLegacyTLS() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v TlsParameters) *bool { return v.AllowLegacyTLS }).(pulumi.BoolPtrOutput)
+}
+
+// ALPNProtocols are the application protocols offered, in order: h2, http/1.1, http/1.0. Default: chosen by the route (h2 for a GRPCRoute).
+func (o TlsParametersOutput) AlpnProtocols() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v TlsParameters) []string { return v.AlpnProtocols }).(pulumi.StringArrayOutput)
+}
+
+// Ciphers are the cipher suites offered for TLS 1.2 and below, in order, by Envoy's (OpenSSL) names or their IANA aliases (ECDHE-RSA-AES128-GCM-SHA256 or TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256). Not with minVersion 1.3, where they do not apply.
+func (o TlsParametersOutput) Ciphers() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v TlsParameters) []string { return v.Ciphers }).(pulumi.StringArrayOutput)
+}
+
+// MaxVersion is the highest TLS version offered, at least minVersion. Default 1.3.
+func (o TlsParametersOutput) MaxVersion() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v TlsParameters) *string { return v.MaxVersion }).(pulumi.StringPtrOutput)
+}
+
+// MinVersion is the lowest TLS version offered: 1.0, 1.1, 1.2 or 1.3. Default 1.2. Below 1.2 is refused in a production environment unless allowLegacyTLS is set.
+func (o TlsParametersOutput) MinVersion() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v TlsParameters) *string { return v.MinVersion }).(pulumi.StringPtrOutput)
+}
+
+type TlsParametersPtrOutput struct{ *pulumi.OutputState }
+
+func (TlsParametersPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**TlsParameters)(nil)).Elem()
+}
+
+func (o TlsParametersPtrOutput) ToTlsParametersPtrOutput() TlsParametersPtrOutput {
+	return o
+}
+
+func (o TlsParametersPtrOutput) ToTlsParametersPtrOutputWithContext(ctx context.Context) TlsParametersPtrOutput {
+	return o
+}
+
+func (o TlsParametersPtrOutput) Elem() TlsParametersOutput {
+	return o.ApplyT(func(v *TlsParameters) TlsParameters {
+		if v != nil {
+			return *v
+		}
+		var ret TlsParameters
+		return ret
+	}).(TlsParametersOutput)
+}
+
+// AllowLegacyTLS accepts minVersion 1.0 or 1.1 in a production environment, for a backend that cannot be upgraded.
+func (o TlsParametersPtrOutput) AllowLegacyTLS() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *TlsParameters) *bool {
+		if v == nil {
+			return nil
+		}
+		return v.AllowLegacyTLS
+	}).(pulumi.BoolPtrOutput)
+}
+
+// ALPNProtocols are the application protocols offered, in order: h2, http/1.1, http/1.0. Default: chosen by the route (h2 for a GRPCRoute).
+func (o TlsParametersPtrOutput) AlpnProtocols() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v *TlsParameters) []string {
+		if v == nil {
+			return nil
+		}
+		return v.AlpnProtocols
+	}).(pulumi.StringArrayOutput)
+}
+
+// Ciphers are the cipher suites offered for TLS 1.2 and below, in order, by Envoy's (OpenSSL) names or their IANA aliases (ECDHE-RSA-AES128-GCM-SHA256 or TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256). Not with minVersion 1.3, where they do not apply.
+func (o TlsParametersPtrOutput) Ciphers() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v *TlsParameters) []string {
+		if v == nil {
+			return nil
+		}
+		return v.Ciphers
+	}).(pulumi.StringArrayOutput)
+}
+
+// MaxVersion is the highest TLS version offered, at least minVersion. Default 1.3.
+func (o TlsParametersPtrOutput) MaxVersion() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *TlsParameters) *string {
+		if v == nil {
+			return nil
+		}
+		return v.MaxVersion
+	}).(pulumi.StringPtrOutput)
+}
+
+// MinVersion is the lowest TLS version offered: 1.0, 1.1, 1.2 or 1.3. Default 1.2. Below 1.2 is refused in a production environment unless allowLegacyTLS is set.
+func (o TlsParametersPtrOutput) MinVersion() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *TlsParameters) *string {
+		if v == nil {
+			return nil
+		}
+		return v.MinVersion
+	}).(pulumi.StringPtrOutput)
+}
+
 func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*BackendInput)(nil)).Elem(), BackendArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*BackendArrayInput)(nil)).Elem(), BackendArray{})
@@ -5068,6 +5336,8 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*ServicePortArrayInput)(nil)).Elem(), ServicePortArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*TargetGroupInput)(nil)).Elem(), TargetGroupArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*TargetGroupPtrInput)(nil)).Elem(), TargetGroupArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*TlsParametersInput)(nil)).Elem(), TlsParametersArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*TlsParametersPtrInput)(nil)).Elem(), TlsParametersArgs{})
 	pulumi.RegisterOutputType(BackendOutput{})
 	pulumi.RegisterOutputType(BackendArrayOutput{})
 	pulumi.RegisterOutputType(BackendServiceOutput{})
@@ -5113,4 +5383,6 @@ func init() {
 	pulumi.RegisterOutputType(ServicePortArrayOutput{})
 	pulumi.RegisterOutputType(TargetGroupOutput{})
 	pulumi.RegisterOutputType(TargetGroupPtrOutput{})
+	pulumi.RegisterOutputType(TlsParametersOutput{})
+	pulumi.RegisterOutputType(TlsParametersPtrOutput{})
 }

@@ -106,9 +106,17 @@ export interface BackendTlsArgs {
      */
     mode: pulumi.Input<string>;
     /**
+     * Parameters constrain the upstream TLS handshake (versions, cipher suites, ALPN). When set on a backend in mode system or ca inside the cluster, the route reaches it through an Envoy Gateway Backend (FQDN: the Service's cluster DNS name on the route's port) carrying them, verified by one BackendTLSPolicy `<backend>` on that Backend (Envoy Gateway v1.9 takes per-backend TLS parameters only from a Backend); tls.ports then does not apply.
+     */
+    parameters?: pulumi.Input<inputs.TlsParametersArgs | undefined>;
+    /**
      * Ports lists the Service port names that speak TLS and get a policy. Default: every port.
      */
     ports?: pulumi.Input<pulumi.Input<string>[] | undefined>;
+    /**
+     * SNIFromRequestHost sends no fixed SNI: Envoy takes the server name from each request's Host (:authority), for self-signed backends that pick their certificate by the requested name. Only mode insecure (a verifying mode checks the name it sends), and not together with tls.hostname.
+     */
+    sniFromRequestHost?: pulumi.Input<boolean | undefined>;
     /**
      * SubjectAltNames, when set, are the names verified instead of hostname (which then only sets SNI). At most 5. Each is a host name (`*.` allowed) or a URI with a scheme (spiffe://…).
      */
@@ -121,6 +129,8 @@ export function backendTlsArgsProvideDefaults(val: BackendTlsArgs): BackendTlsAr
     return {
         ...val,
         allowInClusterHostname: (val.allowInClusterHostname) ?? false,
+        parameters: pulumi.output(val.parameters).apply(v => v === undefined ? undefined : inputs.tlsParametersArgsProvideDefaults(v)),
+        sniFromRequestHost: (val.sniFromRequestHost) ?? false,
     };
 }
 
@@ -798,5 +808,40 @@ export function targetGroupArgsProvideDefaults(val: TargetGroupArgs): TargetGrou
         healthCheck: pulumi.output(val.healthCheck).apply(v => v === undefined ? undefined : inputs.healthCheckArgsProvideDefaults(v)),
         protocol: (val.protocol) ?? "TLS",
         targetType: (val.targetType) ?? "ip",
+    };
+}
+
+/**
+ * TLSParametersArgs are the TLS parameters of the connections the gateway opens to a backend, as Envoy Gateway passes them to Envoy (Backend tls settings). Unset fields keep Envoy Gateway's defaults: TLS 1.2 to 1.3, Envoy's default cipher suites, and ALPN chosen by the route's protocol.
+ */
+export interface TlsParametersArgs {
+    /**
+     * AllowLegacyTLS accepts minVersion 1.0 or 1.1 in a production environment, for a backend that cannot be upgraded.
+     */
+    allowLegacyTLS?: pulumi.Input<boolean | undefined>;
+    /**
+     * ALPNProtocols are the application protocols offered, in order: h2, http/1.1, http/1.0. Default: chosen by the route (h2 for a GRPCRoute).
+     */
+    alpnProtocols?: pulumi.Input<pulumi.Input<string>[] | undefined>;
+    /**
+     * Ciphers are the cipher suites offered for TLS 1.2 and below, in order, by Envoy's (OpenSSL) names or their IANA aliases (ECDHE-RSA-AES128-GCM-SHA256 or TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256). Not with minVersion 1.3, where they do not apply.
+     */
+    ciphers?: pulumi.Input<pulumi.Input<string>[] | undefined>;
+    /**
+     * MaxVersion is the highest TLS version offered, at least minVersion. Default 1.3.
+     */
+    maxVersion?: pulumi.Input<string | undefined>;
+    /**
+     * MinVersion is the lowest TLS version offered: 1.0, 1.1, 1.2 or 1.3. Default 1.2. Below 1.2 is refused in a production environment unless allowLegacyTLS is set.
+     */
+    minVersion?: pulumi.Input<string | undefined>;
+}
+/**
+ * tlsParametersArgsProvideDefaults sets the appropriate defaults for TlsParametersArgs
+ */
+export function tlsParametersArgsProvideDefaults(val: TlsParametersArgs): TlsParametersArgs {
+    return {
+        ...val,
+        allowLegacyTLS: (val.allowLegacyTLS) ?? false,
     };
 }

@@ -61,6 +61,8 @@ __all__ = [
     'ServicePortArgsDict',
     'TargetGroupArgs',
     'TargetGroupArgsDict',
+    'TlsParametersArgs',
+    'TlsParametersArgsDict',
 ]
 
 class BackendArgsDict(TypedDict):
@@ -315,9 +317,17 @@ class BackendTlsArgsDict(TypedDict):
     """
     Hostname is the SNI the gateway sends and, unless subjectAltNames is set, the name it verifies. Lowercase, no wildcard, no IP. Default <service>.<namespace>.svc (mode system needs a public name: set it).
     """
+    parameters: NotRequired[pulumi.Input[Optional['TlsParametersArgsDict']]]
+    """
+    Parameters constrain the upstream TLS handshake (versions, cipher suites, ALPN). When set on a backend in mode system or ca inside the cluster, the route reaches it through an Envoy Gateway Backend (FQDN: the Service's cluster DNS name on the route's port) carrying them, verified by one BackendTLSPolicy `<backend>` on that Backend (Envoy Gateway v1.9 takes per-backend TLS parameters only from a Backend); tls.ports then does not apply.
+    """
     ports: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
     """
     Ports lists the Service port names that speak TLS and get a policy. Default: every port.
+    """
+    sni_from_request_host: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    SNIFromRequestHost sends no fixed SNI: Envoy takes the server name from each request's Host (:authority), for self-signed backends that pick their certificate by the requested name. Only mode insecure (a verifying mode checks the name it sends), and not together with tls.hostname.
     """
     subject_alt_names: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
     """
@@ -332,7 +342,9 @@ class BackendTlsArgs:
                  ca: pulumi.Input[Optional['CaSourceArgs']] = None,
                  client_certificate: pulumi.Input[Optional['ClientCertificateArgs']] = None,
                  hostname: pulumi.Input[Optional[_builtins.str]] = None,
+                 parameters: pulumi.Input[Optional['TlsParametersArgs']] = None,
                  ports: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 sni_from_request_host: pulumi.Input[Optional[_builtins.bool]] = None,
                  subject_alt_names: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None):
         """
         TLSArgs is the upstream TLS configuration of one backend.
@@ -342,7 +354,9 @@ class BackendTlsArgs:
         :param pulumi.Input['CaSourceArgs'] ca: CA is the trust anchor for mode `ca`; exactly one source must be set.
         :param pulumi.Input['ClientCertificateArgs'] client_certificate: ClientCertificate is the client certificate the gateway presents to this backend instead of gateway.backendClientCertificate; the Secret must be in the backend namespace. Only mode insecure: Envoy Gateway v1.9 takes a per-backend client certificate only from its Backend resource, and modes system and ca route to the Service.
         :param pulumi.Input[_builtins.str] hostname: Hostname is the SNI the gateway sends and, unless subjectAltNames is set, the name it verifies. Lowercase, no wildcard, no IP. Default <service>.<namespace>.svc (mode system needs a public name: set it).
+        :param pulumi.Input['TlsParametersArgs'] parameters: Parameters constrain the upstream TLS handshake (versions, cipher suites, ALPN). When set on a backend in mode system or ca inside the cluster, the route reaches it through an Envoy Gateway Backend (FQDN: the Service's cluster DNS name on the route's port) carrying them, verified by one BackendTLSPolicy `<backend>` on that Backend (Envoy Gateway v1.9 takes per-backend TLS parameters only from a Backend); tls.ports then does not apply.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] ports: Ports lists the Service port names that speak TLS and get a policy. Default: every port.
+        :param pulumi.Input[_builtins.bool] sni_from_request_host: SNIFromRequestHost sends no fixed SNI: Envoy takes the server name from each request's Host (:authority), for self-signed backends that pick their certificate by the requested name. Only mode insecure (a verifying mode checks the name it sends), and not together with tls.hostname.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] subject_alt_names: SubjectAltNames, when set, are the names verified instead of hostname (which then only sets SNI). At most 5. Each is a host name (`*.` allowed) or a URI with a scheme (spiffe://…).
         """
         pulumi.set(__self__, "mode", mode)
@@ -356,8 +370,14 @@ class BackendTlsArgs:
             pulumi.set(__self__, "client_certificate", client_certificate)
         if hostname is not None:
             pulumi.set(__self__, "hostname", hostname)
+        if parameters is not None:
+            pulumi.set(__self__, "parameters", parameters)
         if ports is not None:
             pulumi.set(__self__, "ports", ports)
+        if sni_from_request_host is None:
+            sni_from_request_host = False
+        if sni_from_request_host is not None:
+            pulumi.set(__self__, "sni_from_request_host", sni_from_request_host)
         if subject_alt_names is not None:
             pulumi.set(__self__, "subject_alt_names", subject_alt_names)
 
@@ -423,6 +443,18 @@ class BackendTlsArgs:
 
     @_builtins.property
     @pulumi.getter
+    def parameters(self) -> pulumi.Input[Optional['TlsParametersArgs']]:
+        """
+        Parameters constrain the upstream TLS handshake (versions, cipher suites, ALPN). When set on a backend in mode system or ca inside the cluster, the route reaches it through an Envoy Gateway Backend (FQDN: the Service's cluster DNS name on the route's port) carrying them, verified by one BackendTLSPolicy `<backend>` on that Backend (Envoy Gateway v1.9 takes per-backend TLS parameters only from a Backend); tls.ports then does not apply.
+        """
+        return pulumi.get(self, "parameters")
+
+    @parameters.setter
+    def parameters(self, value: pulumi.Input[Optional['TlsParametersArgs']]):
+        pulumi.set(self, "parameters", value)
+
+    @_builtins.property
+    @pulumi.getter
     def ports(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
         Ports lists the Service port names that speak TLS and get a policy. Default: every port.
@@ -432,6 +464,18 @@ class BackendTlsArgs:
     @ports.setter
     def ports(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "ports", value)
+
+    @_builtins.property
+    @pulumi.getter(name="sniFromRequestHost")
+    def sni_from_request_host(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        SNIFromRequestHost sends no fixed SNI: Envoy takes the server name from each request's Host (:authority), for self-signed backends that pick their certificate by the requested name. Only mode insecure (a verifying mode checks the name it sends), and not together with tls.hostname.
+        """
+        return pulumi.get(self, "sni_from_request_host")
+
+    @sni_from_request_host.setter
+    def sni_from_request_host(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "sni_from_request_host", value)
 
     @_builtins.property
     @pulumi.getter(name="subjectAltNames")
@@ -2766,5 +2810,121 @@ class TargetGroupArgs:
     @target_type.setter
     def target_type(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "target_type", value)
+
+
+class TlsParametersArgsDict(TypedDict):
+    """
+    TLSParametersArgs are the TLS parameters of the connections the gateway opens to a backend, as Envoy Gateway passes them to Envoy (Backend tls settings). Unset fields keep Envoy Gateway's defaults: TLS 1.2 to 1.3, Envoy's default cipher suites, and ALPN chosen by the route's protocol.
+    """
+    allow_legacy_tls: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    AllowLegacyTLS accepts minVersion 1.0 or 1.1 in a production environment, for a backend that cannot be upgraded.
+    """
+    alpn_protocols: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
+    """
+    ALPNProtocols are the application protocols offered, in order: h2, http/1.1, http/1.0. Default: chosen by the route (h2 for a GRPCRoute).
+    """
+    ciphers: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
+    """
+    Ciphers are the cipher suites offered for TLS 1.2 and below, in order, by Envoy's (OpenSSL) names or their IANA aliases (ECDHE-RSA-AES128-GCM-SHA256 or TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256). Not with minVersion 1.3, where they do not apply.
+    """
+    max_version: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    MaxVersion is the highest TLS version offered, at least minVersion. Default 1.3.
+    """
+    min_version: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    MinVersion is the lowest TLS version offered: 1.0, 1.1, 1.2 or 1.3. Default 1.2. Below 1.2 is refused in a production environment unless allowLegacyTLS is set.
+    """
+
+@pulumi.input_type
+class TlsParametersArgs:
+    def __init__(__self__, *,
+                 allow_legacy_tls: pulumi.Input[Optional[_builtins.bool]] = None,
+                 alpn_protocols: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 ciphers: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 max_version: pulumi.Input[Optional[_builtins.str]] = None,
+                 min_version: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        TLSParametersArgs are the TLS parameters of the connections the gateway opens to a backend, as Envoy Gateway passes them to Envoy (Backend tls settings). Unset fields keep Envoy Gateway's defaults: TLS 1.2 to 1.3, Envoy's default cipher suites, and ALPN chosen by the route's protocol.
+
+        :param pulumi.Input[_builtins.bool] allow_legacy_tls: AllowLegacyTLS accepts minVersion 1.0 or 1.1 in a production environment, for a backend that cannot be upgraded.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] alpn_protocols: ALPNProtocols are the application protocols offered, in order: h2, http/1.1, http/1.0. Default: chosen by the route (h2 for a GRPCRoute).
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] ciphers: Ciphers are the cipher suites offered for TLS 1.2 and below, in order, by Envoy's (OpenSSL) names or their IANA aliases (ECDHE-RSA-AES128-GCM-SHA256 or TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256). Not with minVersion 1.3, where they do not apply.
+        :param pulumi.Input[_builtins.str] max_version: MaxVersion is the highest TLS version offered, at least minVersion. Default 1.3.
+        :param pulumi.Input[_builtins.str] min_version: MinVersion is the lowest TLS version offered: 1.0, 1.1, 1.2 or 1.3. Default 1.2. Below 1.2 is refused in a production environment unless allowLegacyTLS is set.
+        """
+        if allow_legacy_tls is None:
+            allow_legacy_tls = False
+        if allow_legacy_tls is not None:
+            pulumi.set(__self__, "allow_legacy_tls", allow_legacy_tls)
+        if alpn_protocols is not None:
+            pulumi.set(__self__, "alpn_protocols", alpn_protocols)
+        if ciphers is not None:
+            pulumi.set(__self__, "ciphers", ciphers)
+        if max_version is not None:
+            pulumi.set(__self__, "max_version", max_version)
+        if min_version is not None:
+            pulumi.set(__self__, "min_version", min_version)
+
+    @_builtins.property
+    @pulumi.getter(name="allowLegacyTLS")
+    def allow_legacy_tls(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        AllowLegacyTLS accepts minVersion 1.0 or 1.1 in a production environment, for a backend that cannot be upgraded.
+        """
+        return pulumi.get(self, "allow_legacy_tls")
+
+    @allow_legacy_tls.setter
+    def allow_legacy_tls(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "allow_legacy_tls", value)
+
+    @_builtins.property
+    @pulumi.getter(name="alpnProtocols")
+    def alpn_protocols(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
+        """
+        ALPNProtocols are the application protocols offered, in order: h2, http/1.1, http/1.0. Default: chosen by the route (h2 for a GRPCRoute).
+        """
+        return pulumi.get(self, "alpn_protocols")
+
+    @alpn_protocols.setter
+    def alpn_protocols(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
+        pulumi.set(self, "alpn_protocols", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def ciphers(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
+        """
+        Ciphers are the cipher suites offered for TLS 1.2 and below, in order, by Envoy's (OpenSSL) names or their IANA aliases (ECDHE-RSA-AES128-GCM-SHA256 or TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256). Not with minVersion 1.3, where they do not apply.
+        """
+        return pulumi.get(self, "ciphers")
+
+    @ciphers.setter
+    def ciphers(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
+        pulumi.set(self, "ciphers", value)
+
+    @_builtins.property
+    @pulumi.getter(name="maxVersion")
+    def max_version(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        MaxVersion is the highest TLS version offered, at least minVersion. Default 1.3.
+        """
+        return pulumi.get(self, "max_version")
+
+    @max_version.setter
+    def max_version(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "max_version", value)
+
+    @_builtins.property
+    @pulumi.getter(name="minVersion")
+    def min_version(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        MinVersion is the lowest TLS version offered: 1.0, 1.1, 1.2 or 1.3. Default 1.2. Below 1.2 is refused in a production environment unless allowLegacyTLS is set.
+        """
+        return pulumi.get(self, "min_version")
+
+    @min_version.setter
+    def min_version(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "min_version", value)
 
 
