@@ -135,7 +135,7 @@ type xdsSocket struct {
 				Max     string   `json:"tlsMaximumProtocolVersion"`
 				Ciphers []string `json:"cipherSuites"`
 			} `json:"tlsParams"`
-			AlpnProtocols []string `json:"alpnProtocols"`
+			AlpnProtocols             []string `json:"alpnProtocols"`
 			CombinedValidationContext *struct {
 				ValidationContextSdsSecretConfig *struct {
 					Name string `json:"name"`
