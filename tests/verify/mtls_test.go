@@ -11,27 +11,13 @@ import (
 	"github.com/upstream-tls/upstream-tls/internal/pki"
 	"github.com/upstream-tls/upstream-tls/internal/plan"
 	"github.com/upstream-tls/upstream-tls/internal/plan/core"
-	"github.com/upstream-tls/upstream-tls/internal/testutil"
 )
 
 // clientCertPlan plans the golden case client-certificate: a Gateway client certificate, a ca
 // backend that verifies it, an insecure backend with its own verified certificate.
 func clientCertPlan(t *testing.T) *plan.Plan {
 	t.Helper()
-	golden, err := testutil.Golden(repoRoot())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range golden {
-		if c.Name == "client-certificate" {
-			if c.Err != nil {
-				t.Fatal(c.Err)
-			}
-			return c.Plan
-		}
-	}
-	t.Fatal("no golden case client-certificate")
-	return nil
+	return goldenPlan(t, "client-certificate")
 }
 
 // gatewayObject returns the Gateway path object of type T named name.
