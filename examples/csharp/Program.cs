@@ -204,6 +204,17 @@ static class ArgsFrom
         Ca = o.Child("ca", CaSource),
         Ports = o.Strings("ports")!,
         ClientCertificate = o.Child("clientCertificate", ClientCertificate),
+        Parameters = o.Child("parameters", TlsParameters),
+        SniFromRequestHost = o.Bool("sniFromRequestHost"),
+    });
+
+    public static TlsParametersArgs TlsParameters(ConfigObject o) => o.Done(new TlsParametersArgs
+    {
+        MinVersion = o.String("minVersion"),
+        MaxVersion = o.String("maxVersion"),
+        Ciphers = o.Strings("ciphers")!,
+        AlpnProtocols = o.Strings("alpnProtocols")!,
+        AllowLegacyTLS = o.Bool("allowLegacyTLS"),
     });
 
     public static BackendArgs Backend(ConfigObject o) => o.Done(new BackendArgs

@@ -34,6 +34,7 @@ from upstream_tls import (
     EksIdentityArgs,
     EnvoyGatewayArgs,
     ExternalBackendArgs,
+    TlsParametersArgs,
     GatewayArgs,
     HealthCheckArgs,
     ListenerArgs,
@@ -173,6 +174,18 @@ def backend_tls_args(o: _Object) -> BackendTlsArgs:
         ca=o.object("ca", ca_source_args),
         ports=o.take("ports"),
         client_certificate=o.object("clientCertificate", client_certificate_args),
+        parameters=o.object("parameters", tls_parameters_args),
+        sni_from_request_host=o.take("sniFromRequestHost"),
+    ))
+
+
+def tls_parameters_args(o: _Object) -> TlsParametersArgs:
+    return o.done(TlsParametersArgs(
+        min_version=o.take("minVersion"),
+        max_version=o.take("maxVersion"),
+        ciphers=o.take("ciphers"),
+        alpn_protocols=o.take("alpnProtocols"),
+        allow_legacy_tls=o.take("allowLegacyTLS"),
     ))
 
 
