@@ -15,7 +15,7 @@ var docs = map[string]map[string]string{
 		"environment":           "Environment is dev, staging or production. Production refuses `insecure` backends unless allowInsecureBackends is true.",
 		"envoyGateway":          "EnvoyGateway configures the Envoy Gateway installation and its GatewayClass.",
 		"gateway":               "Gateway is the Gateway the routes attach to.",
-		"preflight":             "Preflight names the cluster the component reads before it registers anything, at preview as at update: a BackendTLSPolicy of another owner on a Service port one of ours targets, a CA ConfigMap without ca.crt, or Gateway API CRDs owned by another tool are refused there, naming the objects. Unset: no reads.",
+		"preflight":             "Preflight names the cluster the component reads before it registers anything, at preview as at update: a BackendTLSPolicy of another owner on a Service port one of ours targets, a CA ConfigMap without ca.crt, Gateway API CRDs owned by another tool, or a client certificate Secret that is expired, not valid yet, without the clientAuth usage or with a key of another certificate are refused there, naming the objects. Unset: no reads.",
 	},
 	"BackendArgs": {
 		"":          "BackendArgs describes one backend reached through the gateway over TLS.",
@@ -43,7 +43,7 @@ var docs = map[string]map[string]string{
 	"ClientCertificateArgs": {
 		"":         "ClientCertificateArgs is where a client certificate the gateway presents comes from. Exactly one field is set.",
 		"generate": "Generate creates the certificate (key usage client auth) and a CA that issues it; a deployed backend with deploy.verifyClientCertificate trusts that CA.",
-		"secret":   "Secret names an existing kubernetes.io/tls Secret (tls.crt and tls.key) holding the certificate and its key. For gateway.backendClientCertificate: `name` in the Gateway namespace, or `namespace/name`, and the component then creates the ReferenceGrant in that namespace that lets the Gateway use it. For a backend's tls.clientCertificate: a Secret in the backend namespace.",
+		"secret":   "Secret names an existing kubernetes.io/tls Secret (tls.crt and tls.key) holding the certificate and its key. For gateway.backendClientCertificate: `name` in the Gateway namespace, or `namespace/name`, and the component then creates the ReferenceGrant in that namespace that lets the Gateway use it. For a backend's tls.clientCertificate: a Secret in the backend namespace. With preflight, the Secret is read before anything is registered and refused when expired, not valid yet, without the clientAuth usage, or when its key is not the certificate's.",
 	},
 	"DeployArgs": {
 		"":                        "DeployArgs describes the workload deployed for a backend (when service.existing is false).",

@@ -14,6 +14,12 @@
 //     already present and owned by another tool: server-side apply would take them over, and a
 //     destroy of this stack would delete them, and with them every Gateway API object in the
 //     cluster. Refused with the fix, naming their version and channel.
+//   - A client certificate the configuration names by its Secret
+//     (gateway.backendClientCertificate.secret, a backend's tls.clientCertificate.secret) that
+//     the gateway could not present or a verifying backend would refuse: not a TLS Secret, a
+//     key that is not the certificate's, expired, not valid yet, or without the clientAuth
+//     usage (certificates.go). Refused naming the Secret, the certificate and the fix; one
+//     inside the renewal window is a warning.
 //
 // Reads need the access documented in the README (a read-only identity suffices). A cluster
 // that cannot be reached, or a read the identity may not make, is a warning: the checks are
@@ -111,6 +117,7 @@ func Check(ctx context.Context, c *kube.Client, p *plan.Plan) Result {
 	}
 	policies(ctx, c, p, &problems, skip)
 	caConfigMaps(ctx, c, p, &problems, &r.Warnings, skip)
+	clientCertificates(ctx, c, p, &problems, &r.Warnings, skip)
 	r.Err = problems.Err()
 	return r
 }

@@ -74,8 +74,9 @@ type Args struct {
 	EKS *EKSArgs `json:"eks,omitempty" pulumi:"eks,optional"`
 	// Preflight names the cluster the component reads before it registers anything, at preview
 	// as at update: a BackendTLSPolicy of another owner on a Service port one of ours targets,
-	// a CA ConfigMap without ca.crt, or Gateway API CRDs owned by another tool are refused there,
-	// naming the objects. Unset: no reads.
+	// a CA ConfigMap without ca.crt, Gateway API CRDs owned by another tool, or a client
+	// certificate Secret that is expired, not valid yet, without the clientAuth usage or with a
+	// key of another certificate are refused there, naming the objects. Unset: no reads.
 	Preflight *PreflightArgs `json:"preflight,omitempty" pulumi:"preflight,optional"`
 	// Certificates sets the lifecycle of every certificate the component generates (serving
 	// certificates and their CAs, the listeners' and the control plane's). A `pulumi up` inside
@@ -171,7 +172,9 @@ type ClientCertificateArgs struct {
 	// certificate and its key. For gateway.backendClientCertificate: `name` in the Gateway
 	// namespace, or `namespace/name`, and the component then creates the ReferenceGrant in that
 	// namespace that lets the Gateway use it. For a backend's tls.clientCertificate: a Secret in
-	// the backend namespace.
+	// the backend namespace. With preflight, the Secret is read before anything is registered
+	// and refused when expired, not valid yet, without the clientAuth usage, or when its key is
+	// not the certificate's.
 	Secret string `json:"secret,omitempty" pulumi:"secret,optional"`
 }
 

@@ -146,7 +146,7 @@ namespace Pulumi.UpstreamTls
         public Input<Inputs.GatewayArgs>? Gateway { get; set; }
 
         /// <summary>
-        /// Preflight names the cluster the component reads before it registers anything, at preview as at update: a BackendTLSPolicy of another owner on a Service port one of ours targets, a CA ConfigMap without ca.crt, or Gateway API CRDs owned by another tool are refused there, naming the objects. Unset: no reads.
+        /// Preflight names the cluster the component reads before it registers anything, at preview as at update: a BackendTLSPolicy of another owner on a Service port one of ours targets, a CA ConfigMap without ca.crt, Gateway API CRDs owned by another tool, or a client certificate Secret that is expired, not valid yet, without the clientAuth usage or with a key of another certificate are refused there, naming the objects. Unset: no reads.
         /// </summary>
         [Input("preflight")]
         public Input<Inputs.PreflightArgs>? Preflight { get; set; }

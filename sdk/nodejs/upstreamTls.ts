@@ -137,7 +137,7 @@ export interface UpstreamTlsArgs {
      */
     gateway?: pulumi.Input<inputs.GatewayArgs | undefined>;
     /**
-     * Preflight names the cluster the component reads before it registers anything, at preview as at update: a BackendTLSPolicy of another owner on a Service port one of ours targets, a CA ConfigMap without ca.crt, or Gateway API CRDs owned by another tool are refused there, naming the objects. Unset: no reads.
+     * Preflight names the cluster the component reads before it registers anything, at preview as at update: a BackendTLSPolicy of another owner on a Service port one of ours targets, a CA ConfigMap without ca.crt, Gateway API CRDs owned by another tool, or a client certificate Secret that is expired, not valid yet, without the clientAuth usage or with a key of another certificate are refused there, naming the objects. Unset: no reads.
      */
     preflight?: pulumi.Input<inputs.PreflightArgs | undefined>;
 }

@@ -104,7 +104,8 @@ func policy(name, service string, section string) map[string]any {
 // TestPreflightOnTheRealAPIServer: the component's preview-time reads (internal/preflight)
 // against a real API server find what the plan cannot know: Gateway API CRDs another tool owns,
 // a BackendTLSPolicy of another owner on one of our Service ports,
-// a CA ConfigMap without ca.crt; they leave alone our own policies and a correct ConfigMap, say
+// a CA ConfigMap without ca.crt, a client certificate Secret the gateway could not present (or
+// a backend would refuse: expired, not yet valid, a serving certificate, a key of another); they leave alone our own policies and a correct ConfigMap, say
 // a missing ConfigMap as a warning, and skip with a warning when the cluster does not answer.
 // Through the component (Pulumi mocks, the real cluster) a refusal registers nothing.
 func TestPreflightOnTheRealAPIServer(t *testing.T) {
@@ -193,6 +194,9 @@ func TestPreflightOnTheRealAPIServer(t *testing.T) {
 	if r = check(t, a); r.Err != nil || len(r.Warnings) != 0 {
 		t.Errorf("a correct cluster: %v, warnings %q", r.Err, r.Warnings)
 	}
+
+	// Client certificates given by their Secret.
+	checkClientCertificates(t, dir, a)
 
 	// A cluster that does not answer is skipped with a warning, never a refusal.
 	if err := cluster.Stop(dir); err != nil {

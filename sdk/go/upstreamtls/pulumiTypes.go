@@ -975,7 +975,7 @@ func (o CertificateLifecyclePtrOutput) ValidityDays() pulumi.IntPtrOutput {
 type ClientCertificate struct {
 	// Generate creates the certificate (key usage client auth) and a CA that issues it; a deployed backend with deploy.verifyClientCertificate trusts that CA.
 	Generate *bool `pulumi:"generate"`
-	// Secret names an existing kubernetes.io/tls Secret (tls.crt and tls.key) holding the certificate and its key. For gateway.backendClientCertificate: `name` in the Gateway namespace, or `namespace/name`, and the component then creates the ReferenceGrant in that namespace that lets the Gateway use it. For a backend's tls.clientCertificate: a Secret in the backend namespace.
+	// Secret names an existing kubernetes.io/tls Secret (tls.crt and tls.key) holding the certificate and its key. For gateway.backendClientCertificate: `name` in the Gateway namespace, or `namespace/name`, and the component then creates the ReferenceGrant in that namespace that lets the Gateway use it. For a backend's tls.clientCertificate: a Secret in the backend namespace. With preflight, the Secret is read before anything is registered and refused when expired, not valid yet, without the clientAuth usage, or when its key is not the certificate's.
 	Secret *string `pulumi:"secret"`
 }
 
@@ -994,7 +994,7 @@ type ClientCertificateInput interface {
 type ClientCertificateArgs struct {
 	// Generate creates the certificate (key usage client auth) and a CA that issues it; a deployed backend with deploy.verifyClientCertificate trusts that CA.
 	Generate pulumi.BoolPtrInput `pulumi:"generate"`
-	// Secret names an existing kubernetes.io/tls Secret (tls.crt and tls.key) holding the certificate and its key. For gateway.backendClientCertificate: `name` in the Gateway namespace, or `namespace/name`, and the component then creates the ReferenceGrant in that namespace that lets the Gateway use it. For a backend's tls.clientCertificate: a Secret in the backend namespace.
+	// Secret names an existing kubernetes.io/tls Secret (tls.crt and tls.key) holding the certificate and its key. For gateway.backendClientCertificate: `name` in the Gateway namespace, or `namespace/name`, and the component then creates the ReferenceGrant in that namespace that lets the Gateway use it. For a backend's tls.clientCertificate: a Secret in the backend namespace. With preflight, the Secret is read before anything is registered and refused when expired, not valid yet, without the clientAuth usage, or when its key is not the certificate's.
 	Secret pulumi.StringPtrInput `pulumi:"secret"`
 }
 
@@ -1081,7 +1081,7 @@ func (o ClientCertificateOutput) Generate() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v ClientCertificate) *bool { return v.Generate }).(pulumi.BoolPtrOutput)
 }
 
-// Secret names an existing kubernetes.io/tls Secret (tls.crt and tls.key) holding the certificate and its key. For gateway.backendClientCertificate: `name` in the Gateway namespace, or `namespace/name`, and the component then creates the ReferenceGrant in that namespace that lets the Gateway use it. For a backend's tls.clientCertificate: a Secret in the backend namespace.
+// Secret names an existing kubernetes.io/tls Secret (tls.crt and tls.key) holding the certificate and its key. For gateway.backendClientCertificate: `name` in the Gateway namespace, or `namespace/name`, and the component then creates the ReferenceGrant in that namespace that lets the Gateway use it. For a backend's tls.clientCertificate: a Secret in the backend namespace. With preflight, the Secret is read before anything is registered and refused when expired, not valid yet, without the clientAuth usage, or when its key is not the certificate's.
 func (o ClientCertificateOutput) Secret() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v ClientCertificate) *string { return v.Secret }).(pulumi.StringPtrOutput)
 }
@@ -1120,7 +1120,7 @@ func (o ClientCertificatePtrOutput) Generate() pulumi.BoolPtrOutput {
 	}).(pulumi.BoolPtrOutput)
 }
 
-// Secret names an existing kubernetes.io/tls Secret (tls.crt and tls.key) holding the certificate and its key. For gateway.backendClientCertificate: `name` in the Gateway namespace, or `namespace/name`, and the component then creates the ReferenceGrant in that namespace that lets the Gateway use it. For a backend's tls.clientCertificate: a Secret in the backend namespace.
+// Secret names an existing kubernetes.io/tls Secret (tls.crt and tls.key) holding the certificate and its key. For gateway.backendClientCertificate: `name` in the Gateway namespace, or `namespace/name`, and the component then creates the ReferenceGrant in that namespace that lets the Gateway use it. For a backend's tls.clientCertificate: a Secret in the backend namespace. With preflight, the Secret is read before anything is registered and refused when expired, not valid yet, without the clientAuth usage, or when its key is not the certificate's.
 func (o ClientCertificatePtrOutput) Secret() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *ClientCertificate) *string {
 		if v == nil {

@@ -86,7 +86,7 @@ type upstreamTlsArgs struct {
 	EnvoyGateway *EnvoyGateway `pulumi:"envoyGateway"`
 	// Gateway is the Gateway the routes attach to.
 	Gateway *Gateway `pulumi:"gateway"`
-	// Preflight names the cluster the component reads before it registers anything, at preview as at update: a BackendTLSPolicy of another owner on a Service port one of ours targets, a CA ConfigMap without ca.crt, or Gateway API CRDs owned by another tool are refused there, naming the objects. Unset: no reads.
+	// Preflight names the cluster the component reads before it registers anything, at preview as at update: a BackendTLSPolicy of another owner on a Service port one of ours targets, a CA ConfigMap without ca.crt, Gateway API CRDs owned by another tool, or a client certificate Secret that is expired, not valid yet, without the clientAuth usage or with a key of another certificate are refused there, naming the objects. Unset: no reads.
 	Preflight *Preflight `pulumi:"preflight"`
 }
 
@@ -106,7 +106,7 @@ type UpstreamTlsArgs struct {
 	EnvoyGateway EnvoyGatewayPtrInput
 	// Gateway is the Gateway the routes attach to.
 	Gateway GatewayPtrInput
-	// Preflight names the cluster the component reads before it registers anything, at preview as at update: a BackendTLSPolicy of another owner on a Service port one of ours targets, a CA ConfigMap without ca.crt, or Gateway API CRDs owned by another tool are refused there, naming the objects. Unset: no reads.
+	// Preflight names the cluster the component reads before it registers anything, at preview as at update: a BackendTLSPolicy of another owner on a Service port one of ours targets, a CA ConfigMap without ca.crt, Gateway API CRDs owned by another tool, or a client certificate Secret that is expired, not valid yet, without the clientAuth usage or with a key of another certificate are refused there, naming the objects. Unset: no reads.
 	Preflight PreflightPtrInput
 }
 

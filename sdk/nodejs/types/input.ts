@@ -194,7 +194,7 @@ export interface ClientCertificateArgs {
      */
     generate?: pulumi.Input<boolean | undefined>;
     /**
-     * Secret names an existing kubernetes.io/tls Secret (tls.crt and tls.key) holding the certificate and its key. For gateway.backendClientCertificate: `name` in the Gateway namespace, or `namespace/name`, and the component then creates the ReferenceGrant in that namespace that lets the Gateway use it. For a backend's tls.clientCertificate: a Secret in the backend namespace.
+     * Secret names an existing kubernetes.io/tls Secret (tls.crt and tls.key) holding the certificate and its key. For gateway.backendClientCertificate: `name` in the Gateway namespace, or `namespace/name`, and the component then creates the ReferenceGrant in that namespace that lets the Gateway use it. For a backend's tls.clientCertificate: a Secret in the backend namespace. With preflight, the Secret is read before anything is registered and refused when expired, not valid yet, without the clientAuth usage, or when its key is not the certificate's.
      */
     secret?: pulumi.Input<string | undefined>;
 }

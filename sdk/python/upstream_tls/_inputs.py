@@ -674,7 +674,7 @@ class ClientCertificateArgsDict(TypedDict):
     """
     secret: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
-    Secret names an existing kubernetes.io/tls Secret (tls.crt and tls.key) holding the certificate and its key. For gateway.backendClientCertificate: `name` in the Gateway namespace, or `namespace/name`, and the component then creates the ReferenceGrant in that namespace that lets the Gateway use it. For a backend's tls.clientCertificate: a Secret in the backend namespace.
+    Secret names an existing kubernetes.io/tls Secret (tls.crt and tls.key) holding the certificate and its key. For gateway.backendClientCertificate: `name` in the Gateway namespace, or `namespace/name`, and the component then creates the ReferenceGrant in that namespace that lets the Gateway use it. For a backend's tls.clientCertificate: a Secret in the backend namespace. With preflight, the Secret is read before anything is registered and refused when expired, not valid yet, without the clientAuth usage, or when its key is not the certificate's.
     """
 
 @pulumi.input_type
@@ -686,7 +686,7 @@ class ClientCertificateArgs:
         ClientCertificateArgs is where a client certificate the gateway presents comes from. Exactly one field is set.
 
         :param pulumi.Input[_builtins.bool] generate: Generate creates the certificate (key usage client auth) and a CA that issues it; a deployed backend with deploy.verifyClientCertificate trusts that CA.
-        :param pulumi.Input[_builtins.str] secret: Secret names an existing kubernetes.io/tls Secret (tls.crt and tls.key) holding the certificate and its key. For gateway.backendClientCertificate: `name` in the Gateway namespace, or `namespace/name`, and the component then creates the ReferenceGrant in that namespace that lets the Gateway use it. For a backend's tls.clientCertificate: a Secret in the backend namespace.
+        :param pulumi.Input[_builtins.str] secret: Secret names an existing kubernetes.io/tls Secret (tls.crt and tls.key) holding the certificate and its key. For gateway.backendClientCertificate: `name` in the Gateway namespace, or `namespace/name`, and the component then creates the ReferenceGrant in that namespace that lets the Gateway use it. For a backend's tls.clientCertificate: a Secret in the backend namespace. With preflight, the Secret is read before anything is registered and refused when expired, not valid yet, without the clientAuth usage, or when its key is not the certificate's.
         """
         if generate is not None:
             pulumi.set(__self__, "generate", generate)
@@ -709,7 +709,7 @@ class ClientCertificateArgs:
     @pulumi.getter
     def secret(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        Secret names an existing kubernetes.io/tls Secret (tls.crt and tls.key) holding the certificate and its key. For gateway.backendClientCertificate: `name` in the Gateway namespace, or `namespace/name`, and the component then creates the ReferenceGrant in that namespace that lets the Gateway use it. For a backend's tls.clientCertificate: a Secret in the backend namespace.
+        Secret names an existing kubernetes.io/tls Secret (tls.crt and tls.key) holding the certificate and its key. For gateway.backendClientCertificate: `name` in the Gateway namespace, or `namespace/name`, and the component then creates the ReferenceGrant in that namespace that lets the Gateway use it. For a backend's tls.clientCertificate: a Secret in the backend namespace. With preflight, the Secret is read before anything is registered and refused when expired, not valid yet, without the clientAuth usage, or when its key is not the certificate's.
         """
         return pulumi.get(self, "secret")
 

@@ -38,7 +38,7 @@ class UpstreamTlsArgs:
         :param _builtins.str environment: Environment is dev, staging or production. Production refuses `insecure` backends unless allowInsecureBackends is true.
         :param pulumi.Input['EnvoyGatewayArgs'] envoy_gateway: EnvoyGateway configures the Envoy Gateway installation and its GatewayClass.
         :param pulumi.Input['GatewayArgs'] gateway: Gateway is the Gateway the routes attach to.
-        :param pulumi.Input['PreflightArgs'] preflight: Preflight names the cluster the component reads before it registers anything, at preview as at update: a BackendTLSPolicy of another owner on a Service port one of ours targets, a CA ConfigMap without ca.crt, or Gateway API CRDs owned by another tool are refused there, naming the objects. Unset: no reads.
+        :param pulumi.Input['PreflightArgs'] preflight: Preflight names the cluster the component reads before it registers anything, at preview as at update: a BackendTLSPolicy of another owner on a Service port one of ours targets, a CA ConfigMap without ca.crt, Gateway API CRDs owned by another tool, or a client certificate Secret that is expired, not valid yet, without the clientAuth usage or with a key of another certificate are refused there, naming the objects. Unset: no reads.
         """
         if allow_insecure_backends is None:
             allow_insecure_backends = False
@@ -149,7 +149,7 @@ class UpstreamTlsArgs:
     @pulumi.getter
     def preflight(self) -> pulumi.Input[Optional['PreflightArgs']]:
         """
-        Preflight names the cluster the component reads before it registers anything, at preview as at update: a BackendTLSPolicy of another owner on a Service port one of ours targets, a CA ConfigMap without ca.crt, or Gateway API CRDs owned by another tool are refused there, naming the objects. Unset: no reads.
+        Preflight names the cluster the component reads before it registers anything, at preview as at update: a BackendTLSPolicy of another owner on a Service port one of ours targets, a CA ConfigMap without ca.crt, Gateway API CRDs owned by another tool, or a client certificate Secret that is expired, not valid yet, without the clientAuth usage or with a key of another certificate are refused there, naming the objects. Unset: no reads.
         """
         return pulumi.get(self, "preflight")
 
@@ -185,7 +185,7 @@ class UpstreamTls(pulumi.ComponentResource):
         :param _builtins.str environment: Environment is dev, staging or production. Production refuses `insecure` backends unless allowInsecureBackends is true.
         :param pulumi.Input[Union['EnvoyGatewayArgs', 'EnvoyGatewayArgsDict']] envoy_gateway: EnvoyGateway configures the Envoy Gateway installation and its GatewayClass.
         :param pulumi.Input[Union['GatewayArgs', 'GatewayArgsDict']] gateway: Gateway is the Gateway the routes attach to.
-        :param pulumi.Input[Union['PreflightArgs', 'PreflightArgsDict']] preflight: Preflight names the cluster the component reads before it registers anything, at preview as at update: a BackendTLSPolicy of another owner on a Service port one of ours targets, a CA ConfigMap without ca.crt, or Gateway API CRDs owned by another tool are refused there, naming the objects. Unset: no reads.
+        :param pulumi.Input[Union['PreflightArgs', 'PreflightArgsDict']] preflight: Preflight names the cluster the component reads before it registers anything, at preview as at update: a BackendTLSPolicy of another owner on a Service port one of ours targets, a CA ConfigMap without ca.crt, Gateway API CRDs owned by another tool, or a client certificate Secret that is expired, not valid yet, without the clientAuth usage or with a key of another certificate are refused there, naming the objects. Unset: no reads.
         """
         ...
     @overload
