@@ -111,7 +111,11 @@ func Run(ctx context.Context, opts Options) error {
 		root = dir
 	}
 	prog := program.New(program.Options{Root: root, StackFile: filepath.Join(dir, "Pulumi."+opts.Stack+".yaml")})
-	stack, err := auto.UpsertStackInlineSource(ctx, opts.Stack, config.Namespace, prog, auto.WorkDir(dir))
+	wsOpts := []auto.LocalWorkspaceOption{auto.WorkDir(dir)}
+	if env := CheckpointEnv(filepath.Join(dir, "Pulumi."+opts.Stack+".yaml")); env != nil {
+		wsOpts = append(wsOpts, auto.EnvVars(env))
+	}
+	stack, err := auto.UpsertStackInlineSource(ctx, opts.Stack, config.Namespace, prog, wsOpts...)
 	if err != nil {
 		return fmt.Errorf("select stack %s: %w", opts.Stack, err)
 	}
@@ -216,6 +220,33 @@ func settlePending(ctx context.Context, stack auto.Stack, opts Options) error {
 		return fmt.Errorf("after the refresh the state still has %d unfinished operations (%v): resolve them with pulumi refresh in the project's environment", len(left), left)
 	}
 	return nil
+}
+
+// SkipCheckpoints is the engine setting (an environment variable of the pulumi CLI) that writes
+// the state once, at the end of a run, instead of after every resource step.
+const SkipCheckpoints = "PULUMI_SKIP_CHECKPOINTS"
+
+// CheckpointEnv is the engine environment Run adds for the stack whose configuration file is
+// stackFile: SkipCheckpoints=true when the stack renders to a directory (upstream-tls:renderDir)
+// and the caller has not set SkipCheckpoints itself; nil otherwise.
+//
+// On a file or object-store state backend the engine rewrites the whole state after every
+// resource step (pulumi/pulumi#10960), so a first deploy costs resources × state size: 100
+// backends took 492 s, 97% of it rewriting the state, and 11 s with the state written once
+// (bench/RESULTS.md). Skipping is harmless in render mode: a run that crashes leaves the state
+// of the run before, and the next run rewrites every file it owns. Against a cluster it is the
+// user's choice (README, "A hundred backends on a file or S3 state backend"): a crash then
+// leaves objects in the cluster the state does not know, which the next up takes over by
+// server-side apply, and certificates generated in the lost run are generated again.
+func CheckpointEnv(stackFile string) map[string]string {
+	if _, set := os.LookupEnv(SkipCheckpoints); set {
+		return nil
+	}
+	st, err := config.FromFile(stackFile)
+	if err != nil || st.RenderDir == "" { // (a broken configuration: the program reports it)
+		return nil
+	}
+	return map[string]string{SkipCheckpoints: "true"}
 }
 
 // RunError is a run of the engine that failed. Its message is the first line of the Automation

@@ -52,6 +52,7 @@ type workspace struct {
 	dir    string
 	config string
 	stack  auto.Stack
+	env    []string // added to the environment of cmd/up runs (start)
 }
 
 func newWorkspace(t *testing.T) *workspace {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 
+	"github.com/upstream-tls/upstream-tls/internal/engine"
 	"github.com/upstream-tls/upstream-tls/internal/proc"
 )
 
@@ -61,6 +62,10 @@ func TestInterruptedRunsConverge(t *testing.T) {
 	for i, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGKILL} {
 		t.Run(strings.ToUpper(sig.String()), func(t *testing.T) {
 			w := newWorkspaceFrom(t, "Pulumi.dev-render.yaml", "out/dev", withoutInstall)
+			// The checkpointing engine, the default against a cluster: render mode skips the
+			// checkpoints by default (engine.CheckpointEnv), which TestSkippedCheckpointsConverge
+			// interrupts.
+			w.env = []string{engine.SkipCheckpoints + "=false"}
 			raw, err := os.ReadFile(w.config)
 			if err != nil {
 				t.Fatal(err)
@@ -424,6 +429,7 @@ func (w *workspace) start(args ...string) *run {
 	w.t.Helper()
 	r := &run{done: make(chan struct{})}
 	r.cmd = exec.Command("upstream-tls-up", append([]string{"-stack", stack, "-dir", w.dir, "-root", repoRoot()}, args...)...)
+	r.cmd.Env = append(os.Environ(), w.env...)
 	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	r.cmd.Stdout, r.cmd.Stderr = &r.out, &r.out
 	if err := r.cmd.Start(); err != nil {
