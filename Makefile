@@ -15,7 +15,7 @@ export CGO_ENABLED := 0
 .NOTPARALLEL:
 
 .PHONY: help up unlock cluster down render verify test fmt-check vet test-unit test-render test-schema test-provider \
-	test-verify test-cluster test-engine test-examples test-generate fuzz fuzz-posture generate tools clean
+	test-verify test-cluster test-engine test-examples test-generate fuzz fuzz-posture generate tools clean bench
 
 ## help: list the targets
 help:
@@ -36,6 +36,10 @@ cluster:
 ## down: stop the local cluster's processes (its data stays in .state/cluster)
 down:
 	scripts/cluster.sh stop
+
+## bench: plan and engine benchmarks on synthetic stacks, the component against raw yaml/v2 (bench/RESULTS.md; not part of test)
+bench:
+	scripts/bench.sh
 
 ## render: engine-free plan of Pulumi.$(STACK).yaml into out/render/$(STACK)/
 render:

@@ -238,7 +238,7 @@ func clientCACert(a *spec.Args, b *spec.BackendArgs) string {
 // gateway presents on the route's backendRefs, from the planned objects: an Envoy Gateway
 // Backend's own tls.clientCertificateRef, else the clientCertificateRef of the Gateway the route
 // attaches to; NoClientCertificate when neither (or when the route has no planned Gateway).
-func deriveClientCertificate(route core.Resource, objects []core.Object) string {
+func (x *Objects) deriveClientCertificate(route core.Resource) string {
 	for _, ref := range RouteBackendRefs(route) {
 		if ref.Kind == nil || string(*ref.Kind) != egv1a1.KindBackend {
 			continue
@@ -247,11 +247,8 @@ func deriveClientCertificate(route core.Resource, objects []core.Object) string 
 		if ref.Namespace != nil {
 			ns = string(*ref.Namespace)
 		}
-		for _, o := range objects {
-			be, ok := o.Resource.(*egv1a1.Backend)
-			if !ok || be.Namespace != ns || be.Name != string(ref.Name) {
-				continue
-			}
+		if o, ok := x.named[namedKey{egv1a1.KindBackend, ns, string(ref.Name)}]; ok {
+			be := o.Resource.(*egv1a1.Backend)
 			if t := be.Spec.TLS; t != nil && t.BackendTLSConfig != nil && t.ClientCertificateRef != nil {
 				return secretKey(t.ClientCertificateRef, be.Namespace)
 			}
@@ -262,11 +259,8 @@ func deriveClientCertificate(route core.Resource, objects []core.Object) string 
 		if parent.Namespace != nil {
 			ns = string(*parent.Namespace)
 		}
-		for _, o := range objects {
-			g, ok := o.Resource.(*gwapiv1.Gateway)
-			if !ok || g.Namespace != ns || g.Name != string(parent.Name) {
-				continue
-			}
+		if o, ok := x.named[namedKey{core.KindGateway, ns, string(parent.Name)}]; ok {
+			g := o.Resource.(*gwapiv1.Gateway)
 			if t := g.Spec.TLS; t != nil && t.Backend != nil && t.Backend.ClientCertificateRef != nil {
 				return secretKey(t.Backend.ClientCertificateRef, g.Namespace)
 			}

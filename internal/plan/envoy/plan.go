@@ -63,19 +63,24 @@ func (p *Path) Objects() []core.Object {
 // returns a problem for each backend whose posture is not what its mode declares: a planning
 // mistake the validation did not catch is refused, never reported as verified.
 func (p *Path) DerivePostures(a *spec.Args, objects []core.Object, problems *core.Problems) {
-	ports := func(ns, svc string, port int32) (string, bool) {
-		for _, b := range a.Backends {
-			if b.Namespace != ns || b.Service.Name != svc {
-				continue
-			}
-			for _, sp := range b.Service.Ports {
-				if int32(sp.Port) == port {
-					return sp.Name, true
-				}
+	type servicePort struct {
+		ns, svc string
+		port    int32
+	}
+	named := map[servicePort]string{}
+	for _, b := range a.Backends {
+		for _, sp := range b.Service.Ports {
+			k := servicePort{b.Namespace, b.Service.Name, int32(sp.Port)}
+			if _, seen := named[k]; !seen { // (the first backend's, as a search in order finds it)
+				named[k] = sp.Name
 			}
 		}
-		return "", false
 	}
+	ports := func(ns, svc string, port int32) (string, bool) {
+		name, ok := named[servicePort{ns, svc, port}]
+		return name, ok
+	}
+	index := IndexObjects(objects)
 	for i := range p.Backends {
 		be := &p.Backends[i]
 		var route core.Resource
@@ -87,7 +92,7 @@ func (p *Path) DerivePostures(a *spec.Args, objects []core.Object, problems *cor
 		if route == nil {
 			be.Posture = Posture{Effective: core.EffectiveNone, Via: "no route is planned", ClientCertificate: NoClientCertificate}
 		} else {
-			be.Posture = Derive(route, objects, ports)
+			be.Posture = index.Derive(route, ports)
 		}
 		if want := ExpectedClientCertificate(a, &a.Backends[i]); be.Posture.Effective.Encrypted() && be.Posture.ClientCertificate != want {
 			problems.Add(field.NewPath("backends").Index(i), fmt.Sprintf("backend %q would be presented the client certificate %s (derived from the planned objects), but the configuration asks for %s",

@@ -43,13 +43,65 @@ type ServicePorts func(namespace, service string, port int32) (name string, ok b
 // Backend) in the Service's namespace and, when it names a section, the port the backendRef
 // uses; a policy with the port's sectionName wins over one without; two that tie conflict.
 func Derive(route core.Resource, objects []core.Object, ports ServicePorts) Posture {
+	return IndexObjects(objects).Derive(route, ports)
+}
+
+// Objects indexes objects by what the posture derivation looks up, so that deriving every
+// backend's posture from every planned object costs one pass over them instead of one per
+// backend: Services, Envoy Gateway Backends and Gateways by namespace and name (the first of
+// each, in the objects' order), BackendTLSPolicies by each target they name (in order).
+type Objects struct {
+	named    map[namedKey]core.Object
+	policies map[targetKey][]policyTarget
+}
+
+type namedKey struct{ kind, ns, name string }
+
+type targetKey struct{ ns, group, kind, name string }
+
+// policyTarget is one targetRef of a BackendTLSPolicy.
+type policyTarget struct {
+	o       core.Object
+	section *gwapiv1.SectionName
+}
+
+// IndexObjects indexes objects (Objects).
+func IndexObjects(objects []core.Object) *Objects {
+	x := &Objects{named: map[namedKey]core.Object{}, policies: map[targetKey][]policyTarget{}}
+	for _, o := range objects {
+		var k namedKey
+		switch r := o.Resource.(type) {
+		case *corev1.Service:
+			k = namedKey{core.KindService, r.Namespace, r.Name}
+		case *egv1a1.Backend:
+			k = namedKey{egv1a1.KindBackend, r.Namespace, r.Name}
+		case *gwapiv1.Gateway:
+			k = namedKey{core.KindGateway, r.Namespace, r.Name}
+		case *gwapiv1.BackendTLSPolicy:
+			for _, t := range r.Spec.TargetRefs {
+				tk := targetKey{r.Namespace, string(t.Group), string(t.Kind), string(t.Name)}
+				x.policies[tk] = append(x.policies[tk], policyTarget{o, t.SectionName})
+			}
+			continue
+		default:
+			continue
+		}
+		if _, seen := x.named[k]; !seen {
+			x.named[k] = o
+		}
+	}
+	return x
+}
+
+// Derive is the package's Derive over the indexed objects.
+func (x *Objects) Derive(route core.Resource, ports ServicePorts) Posture {
 	refs := RouteBackendRefs(route)
 	if len(refs) == 0 {
 		return Posture{Effective: core.EffectiveNone, Via: "the route has no backendRefs", ClientCertificate: NoClientCertificate}
 	}
 	var out *Posture
 	for _, ref := range refs {
-		p := deriveRef(route.GetNamespace(), ref, objects, ports)
+		p := x.deriveRef(route.GetNamespace(), ref, ports)
 		switch {
 		case out == nil:
 			out = &p
@@ -59,14 +111,14 @@ func Derive(route core.Resource, objects []core.Object, ports ServicePorts) Post
 	}
 	out.ClientCertificate = NoClientCertificate
 	if out.Effective.Encrypted() {
-		out.ClientCertificate = deriveClientCertificate(route, objects)
+		out.ClientCertificate = x.deriveClientCertificate(route)
 	} else {
 		out.Parameters = Parameters{}
 	}
 	return *out
 }
 
-func deriveRef(routeNS string, ref gwapiv1.BackendObjectReference, objects []core.Object, ports ServicePorts) Posture {
+func (x *Objects) deriveRef(routeNS string, ref gwapiv1.BackendObjectReference, ports ServicePorts) Posture {
 	ns := routeNS
 	if ref.Namespace != nil {
 		ns = string(*ref.Namespace)
@@ -84,19 +136,16 @@ func deriveRef(routeNS string, ref gwapiv1.BackendObjectReference, objects []cor
 		if ref.Port == nil {
 			return Posture{Effective: core.EffectiveNone, Via: fmt.Sprintf("the backendRef to Service %s/%s has no port", ns, name)}
 		}
-		section, ok := servicePortName(objects, ns, name, int32(*ref.Port), ports)
+		section, ok := x.servicePortName(ns, name, int32(*ref.Port), ports)
 		if !ok {
 			return Posture{Effective: core.EffectiveNone, Via: fmt.Sprintf("Service %s/%s has no port %d", ns, name, *ref.Port)}
 		}
-		p := policyPosture(objects, ns, "", core.KindService, name, section, fmt.Sprintf("Service %s/%s port %q", ns, name, section))
+		p := x.policyPosture(ns, "", core.KindService, name, section, fmt.Sprintf("Service %s/%s port %q", ns, name, section))
 		p.Parameters = DefaultParameters()
 		return p
 	case group == egv1a1.GroupName && kind == egv1a1.KindBackend:
-		for _, o := range objects {
-			b, ok := o.Resource.(*egv1a1.Backend)
-			if !ok || b.Namespace != ns || b.Name != name {
-				continue
-			}
+		if o, ok := x.named[namedKey{egv1a1.KindBackend, ns, name}]; ok {
+			b := o.Resource.(*egv1a1.Backend)
 			via := o.Key()
 			if t := b.Spec.TLS; t != nil {
 				sni := ""
@@ -116,7 +165,7 @@ func deriveRef(routeNS string, ref gwapiv1.BackendObjectReference, objects []cor
 			}
 			// Without trust settings of its own, a Backend is reached as a BackendTLSPolicy on it
 			// says (with the parameters of its tls settings), or in plain text.
-			p := policyPosture(objects, ns, egv1a1.GroupName, egv1a1.KindBackend, name, "", "Backend "+ns+"/"+name)
+			p := x.policyPosture(ns, egv1a1.GroupName, egv1a1.KindBackend, name, "", "Backend "+ns+"/"+name)
 			p.Parameters = deriveParameters(b.Spec.TLS)
 			return p
 		}
@@ -127,12 +176,9 @@ func deriveRef(routeNS string, ref gwapiv1.BackendObjectReference, objects []cor
 
 // servicePortName finds the name of port number port of Service ns/name: from the planned
 // Service when the plan creates it, else from ports.
-func servicePortName(objects []core.Object, ns, name string, port int32, ports ServicePorts) (string, bool) {
-	for _, o := range objects {
-		svc, ok := o.Resource.(*corev1.Service)
-		if !ok || svc.Namespace != ns || svc.Name != name {
-			continue
-		}
+func (x *Objects) servicePortName(ns, name string, port int32, ports ServicePorts) (string, bool) {
+	if o, ok := x.named[namedKey{core.KindService, ns, name}]; ok {
+		svc := o.Resource.(*corev1.Service)
 		for _, sp := range svc.Spec.Ports {
 			if sp.Port == port {
 				return sp.Name, true
@@ -147,23 +193,14 @@ func servicePortName(objects []core.Object, ns, name string, port int32, ports S
 }
 
 // policyPosture is the posture a BackendTLSPolicy targeting group/kind ns/name (section) gives.
-func policyPosture(objects []core.Object, ns, group, kind, name, section, what string) Posture {
+func (x *Objects) policyPosture(ns, group, kind, name, section, what string) Posture {
 	var exact, whole []core.Object
-	for _, o := range objects {
-		btp, ok := o.Resource.(*gwapiv1.BackendTLSPolicy)
-		if !ok || btp.Namespace != ns {
-			continue
-		}
-		for _, t := range btp.Spec.TargetRefs {
-			if string(t.Group) != group || string(t.Kind) != kind || string(t.Name) != name {
-				continue
-			}
-			switch {
-			case t.SectionName == nil:
-				whole = append(whole, o)
-			case section != "" && string(*t.SectionName) == section:
-				exact = append(exact, o)
-			}
+	for _, t := range x.policies[targetKey{ns, group, kind, name}] {
+		switch {
+		case t.section == nil:
+			whole = append(whole, t.o)
+		case section != "" && string(*t.section) == section:
+			exact = append(exact, t.o)
 		}
 	}
 	candidates := exact

@@ -1,0 +1,99 @@
+package bench
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/upstream-tls/upstream-tls/internal/config"
+	"github.com/upstream-tls/upstream-tls/internal/plan"
+	"github.com/upstream-tls/upstream-tls/internal/testutil"
+)
+
+func TestGrowthExponent(t *testing.T) {
+	n := []float64{10, 100, 1000}
+	for _, c := range []struct {
+		y    []float64
+		want float64
+	}{{[]float64{1, 10, 100}, 1}, {[]float64{1, 100, 10000}, 2}, {[]float64{5, 5, 5}, 0}} {
+		if got := GrowthExponent(n, c.y); math.Abs(got-c.want) > 1e-9 {
+			t.Errorf("GrowthExponent(%v, %v) = %v, want %v", n, c.y, got, c.want)
+		}
+	}
+	if got := Median([]float64{3, 1, 2, 10}); got != 2.5 {
+		t.Errorf("Median = %v, want 2.5", got)
+	}
+}
+
+// TestSyntheticStacksPlan: the synthetic stacks the benchmark deploys are valid configurations
+// (read as pulumi preview reads them, planned), with n backends over the three modes, and the
+// incremental change touches the one backend's route only.
+func TestSyntheticStacksPlan(t *testing.T) {
+	root := testutil.MustRepoRoot()
+	base, err := os.ReadFile(filepath.Join(root, "Pulumi.dev-render.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{1, 30} {
+		raw, err := StackConfig(base, n, "out/bench")
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := config.FromBytes(raw, filepath.Join(root, "Pulumi.bench.yaml"))
+		if err != nil {
+			t.Fatalf("n=%d: %v\n%s", n, err, raw)
+		}
+		p, err := plan.Build(st.Args)
+		if err != nil {
+			t.Fatalf("n=%d: %v", n, err)
+		}
+		if got := len(p.Args.Backends); got != n {
+			t.Errorf("n=%d: %d backends planned", n, got)
+		}
+		modes := map[string]int{}
+		for _, b := range p.Args.Backends {
+			modes[string(b.TLS.Mode)]++
+		}
+		if n == 30 && (modes["system"] != 10 || modes["ca"] != 10 || modes["insecure"] != 10) {
+			t.Errorf("n=30: modes %v, want 10 of each", modes)
+		}
+	}
+	raw, err := ChangeOne(base, 5, 1, "out/bench")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := config.FromBytes(raw, filepath.Join(root, "Pulumi.bench.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := st.Args.Backends[1].Route.Hostnames; len(h) != 2 || h[1] != "b1-v2.dev.example.com" {
+		t.Errorf("ChangeOne: backend 1 hostnames %v", h)
+	}
+	if h := st.Args.Backends[2].Route.Hostnames; len(h) != 1 {
+		t.Errorf("ChangeOne changed backend 2: %v", h)
+	}
+}
+
+// BenchmarkPlan1000 is plan.Build of 1000 synthetic backends (go test -bench Plan1000
+// -cpuprofile …: where the plan spends its time; make bench times it per size).
+func BenchmarkPlan1000(b *testing.B) {
+	root := testutil.MustRepoRoot()
+	base, err := os.ReadFile(filepath.Join(root, "Pulumi.dev-render.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw, err := StackConfig(base, 1000, "out/bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := config.FromBytes(raw, filepath.Join(root, "Pulumi.bench.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := plan.Build(st.Args); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
