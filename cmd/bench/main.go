@@ -88,11 +88,12 @@ func suite() error {
 	if o.EngineN, err = ints(*engineN); err != nil {
 		return fmt.Errorf("-engine-n: %w", err)
 	}
+	machine := bench.Machine(root) // (before the run: the commit measured)
 	r, err := bench.Suite(o)
 	if err != nil {
 		return err
 	}
-	blocks := r.Markdown(bench.Machine(root), "make bench "+strings.Join(os.Args[1:], " "), *rounds)
+	blocks := r.Markdown(machine, "make bench "+strings.Join(os.Args[1:], " "), *rounds)
 	if err := replaceMeasured(*results, blocks); err != nil {
 		return err
 	}

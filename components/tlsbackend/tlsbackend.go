@@ -61,7 +61,8 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	be := args.Backend
 	c := &TLSBackend{}
-	if err := ctx.RegisterComponentResource(Token, name, c, opts...); err != nil {
+	// (On a goroutine of its own, as register.Object registers: the state keeps a short stack.)
+	if err := register.Shallow(func() error { return ctx.RegisterComponentResource(Token, name, c, opts...) }); err != nil {
 		return nil, err
 	}
 	parent := pulumi.Parent(c)

@@ -69,7 +69,7 @@ func Certificate(ctx *pulumi.Context, req core.Certificate, opts ...pulumi.Resou
 		pulumi.AdditionalSecretOutputs([]string{OutKeyPEM, OutCAKeyPEM}),
 		pulumi.ReplaceOnChanges(replaceOn),
 	)
-	if err := ctx.RegisterResource(CertificateToken, req.Name, props, &b, opts...); err != nil {
+	if err := Shallow(func() error { return ctx.RegisterResource(CertificateToken, req.Name, props, &b, opts...) }); err != nil {
 		return nil, err
 	}
 	return &b, nil

@@ -109,13 +109,26 @@ func Object(ctx *pulumi.Context, o core.Object, deps *Deps, resolve Resolver, op
 		opts = append(opts, pulumi.DependsOn(after))
 	}
 	res := &Resource{}
-	if err := ctx.RegisterResource(TypeToken(o), o.ResourceName(), props, res, opts...); err != nil {
+	if err := Shallow(func() error { return ctx.RegisterResource(TypeToken(o), o.ResourceName(), props, res, opts...) }); err != nil {
 		return nil, fmt.Errorf("register %s: %w", o.Key(), err)
 	}
 	if deps != nil {
 		deps.Add(o.Key(), res)
 	}
 	return res, nil
+}
+
+// Shallow runs register on a goroutine of its own and waits for it. The Pulumi Go SDK stores
+// the caller's whole stack with every registration (a resource's stackTrace in the state); a
+// registration made where the component makes them (the Automation API's gRPC server, the
+// program, UpstreamTls, TLSBackend, here) stored about 20 frames per resource, 1.7 MB of a
+// 100-backend state of 10.6 MB, where the anchor's yaml/v2 objects store 0.6 MB
+// (bench/RESULTS.md). A fresh goroutine's stack holds a few frames; the registration itself is
+// the same (the SDK's context is safe for concurrent use).
+func Shallow(register func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- register() }()
+	return <-done
 }
 
 // Props converts m (a JSON-shaped object, as render.ToMap produces or a Helm release's values)
