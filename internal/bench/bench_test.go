@@ -11,6 +11,25 @@ import (
 	"github.com/upstream-tls/upstream-tls/internal/testutil"
 )
 
+// synthetic reads the synthetic stack of raw as `pulumi preview` reads a stack file.
+func synthetic(tb testing.TB, raw []byte) config.Stack {
+	tb.Helper()
+	st, err := config.FromBytes(raw, filepath.Join(testutil.MustRepoRoot(), "Pulumi.bench.yaml"))
+	if err != nil {
+		tb.Fatalf("%v\n%s", err, raw)
+	}
+	return st
+}
+
+func baseStack(tb testing.TB) []byte {
+	tb.Helper()
+	base, err := os.ReadFile(filepath.Join(testutil.MustRepoRoot(), "Pulumi.dev-render.yaml"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return base
+}
+
 func TestGrowthExponent(t *testing.T) {
 	n := []float64{10, 100, 1000}
 	for _, c := range []struct {
@@ -30,20 +49,13 @@ func TestGrowthExponent(t *testing.T) {
 // (read as pulumi preview reads them, planned), with n backends over the three modes, and the
 // incremental change touches the one backend's route only.
 func TestSyntheticStacksPlan(t *testing.T) {
-	root := testutil.MustRepoRoot()
-	base, err := os.ReadFile(filepath.Join(root, "Pulumi.dev-render.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	base := baseStack(t)
 	for _, n := range []int{1, 30} {
 		raw, err := StackConfig(base, n, "out/bench")
 		if err != nil {
 			t.Fatal(err)
 		}
-		st, err := config.FromBytes(raw, filepath.Join(root, "Pulumi.bench.yaml"))
-		if err != nil {
-			t.Fatalf("n=%d: %v\n%s", n, err, raw)
-		}
+		st := synthetic(t, raw)
 		p, err := plan.Build(st.Args)
 		if err != nil {
 			t.Fatalf("n=%d: %v", n, err)
@@ -63,10 +75,7 @@ func TestSyntheticStacksPlan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := config.FromBytes(raw, filepath.Join(root, "Pulumi.bench.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := synthetic(t, raw)
 	if h := st.Args.Backends[1].Route.Hostnames; len(h) != 2 || h[1] != "b1-v2.dev.example.com" {
 		t.Errorf("ChangeOne: backend 1 hostnames %v", h)
 	}
@@ -78,19 +87,11 @@ func TestSyntheticStacksPlan(t *testing.T) {
 // BenchmarkPlan1000 is plan.Build of 1000 synthetic backends (go test -bench Plan1000
 // -cpuprofile …: where the plan spends its time; make bench times it per size).
 func BenchmarkPlan1000(b *testing.B) {
-	root := testutil.MustRepoRoot()
-	base, err := os.ReadFile(filepath.Join(root, "Pulumi.dev-render.yaml"))
+	raw, err := StackConfig(baseStack(b), 1000, "out/bench")
 	if err != nil {
 		b.Fatal(err)
 	}
-	raw, err := StackConfig(base, 1000, "out/bench")
-	if err != nil {
-		b.Fatal(err)
-	}
-	st, err := config.FromBytes(raw, filepath.Join(root, "Pulumi.bench.yaml"))
-	if err != nil {
-		b.Fatal(err)
-	}
+	st := synthetic(b, raw)
 	for b.Loop() {
 		if _, err := plan.Build(st.Args); err != nil {
 			b.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"github.com/upstream-tls/upstream-tls/internal/kube"
 	"github.com/upstream-tls/upstream-tls/internal/plan"
 	"github.com/upstream-tls/upstream-tls/internal/plan/core"
+	"github.com/upstream-tls/upstream-tls/internal/plan/envoy"
 	"github.com/upstream-tls/upstream-tls/internal/spec"
 )
 
@@ -36,10 +37,7 @@ type suppliedClientCertificate struct {
 func suppliedClientCertificates(a *spec.Args) []suppliedClientCertificate {
 	var out []suppliedClientCertificate
 	if c := a.Gateway.BackendClientCertificate; c != nil && !c.Generate && c.Secret != "" {
-		ns, name := a.Gateway.Namespace, c.Secret
-		if i := strings.Index(c.Secret, "/"); i >= 0 {
-			ns, name = c.Secret[:i], c.Secret[i+1:]
-		}
+		ns, name := envoy.SecretRef(c.Secret, a.Gateway.Namespace)
 		out = append(out, suppliedClientCertificate{field.NewPath("gateway", "backendClientCertificate", "secret"), ns, name, "the client certificate the gateway presents to every TLS backend"})
 	}
 	for i, b := range a.Backends {

@@ -56,7 +56,7 @@ func validateClientIdentity(p *core.Problems, a *spec.Args) {
 	if c := gw.BackendClientCertificate; c != nil {
 		cp := field.NewPath("gateway", "backendClientCertificate")
 		if validateClientSource(p, cp, c) && c.Secret != "" {
-			ns, name := secretRef(c.Secret, gw.Namespace)
+			ns, name := SecretRef(c.Secret, gw.Namespace)
 			if strings.Count(c.Secret, "/") > 1 || len(validation.IsDNS1123Label(ns)) > 0 || !core.IsObjectName(name) {
 				p.Add(cp.Child("secret"), fmt.Sprintf("%q is not a Secret name or namespace/name", c.Secret),
 					"name an existing kubernetes.io/tls Secret: `name` in the Gateway namespace "+gw.Namespace+", or `namespace/name`")
@@ -108,8 +108,9 @@ func validateClientSource(p *core.Problems, path *field.Path, c *spec.ClientCert
 	return true
 }
 
-// secretRef splits `namespace/name` (or `name`, in namespace def).
-func secretRef(s, def string) (ns, name string) {
+// SecretRef splits a Secret reference of the configuration, `namespace/name` (or `name`, in
+// namespace def).
+func SecretRef(s, def string) (ns, name string) {
 	if i := strings.Index(s, "/"); i >= 0 {
 		return s[:i], s[i+1:]
 	}
@@ -140,7 +141,7 @@ func ExpectedClientCertificate(a *spec.Args, b *spec.BackendArgs) string {
 	case src.Generate:
 		return a.Gateway.Namespace + "/" + GatewayClientSecret(a.Gateway)
 	}
-	ns, name := secretRef(src.Secret, a.Gateway.Namespace)
+	ns, name := SecretRef(src.Secret, a.Gateway.Namespace)
 	return ns + "/" + name
 }
 
@@ -167,7 +168,7 @@ func planGatewayClientCertificate(a *spec.Args, gp *GatewayPlan, g *gwapiv1.Gate
 		keys = append(keys, s.Key())
 		ref.Name = gwapiv1.ObjectName(GatewayClientSecret(gw))
 	} else {
-		ns, name := secretRef(c.Secret, gw.Namespace)
+		ns, name := SecretRef(c.Secret, gw.Namespace)
 		ref.Name = gwapiv1.ObjectName(name)
 		if ns != gw.Namespace {
 			n := gwapiv1.Namespace(ns)

@@ -301,7 +301,7 @@ func listenerHost(l spec.ListenerArgs, gw *spec.GatewayArgs) string {
 func Uses(a *spec.Args, r *core.Registry) {
 	gw := a.Gateway
 	if c := gw.BackendClientCertificate; c != nil && c.Secret != "" {
-		ns, name := secretRef(c.Secret, gw.Namespace)
+		ns, name := SecretRef(c.Secret, gw.Namespace)
 		r.Use(core.KindSecret, ns, name, field.NewPath("gateway", "backendClientCertificate", "secret"))
 	}
 	for i, l := range gw.Listeners {
