@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
-	yamlv2 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/yaml/v2"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/utilities"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -52,7 +52,24 @@ func Anchor(files []string, renderDir string) pulumi.RunFunc {
 		if err != nil {
 			return err
 		}
-		_, err = yamlv2.NewConfigGroup(ctx, "anchor", &yamlv2.ConfigGroupArgs{Files: pulumi.ToStringArray(files)}, pulumi.Provider(p))
-		return err
+		return newConfigGroup(ctx, "anchor", files, pulumi.Provider(p))
 	}
+}
+
+// ConfigGroupToken is the type of the Kubernetes provider's yaml/v2 ConfigGroup, a component
+// the provider plugin itself constructs (a remote component).
+const ConfigGroupToken = "kubernetes:yaml/v2:ConfigGroup"
+
+// configGroup is a yaml/v2 ConfigGroup's state; its `resources` output is not read.
+type configGroup struct{ pulumi.ResourceState }
+
+// newConfigGroup registers a yaml/v2 ConfigGroup of files exactly as the SDK's
+// yamlv2.NewConfigGroup does (the remote component ConfigGroupToken with the input `files`, the
+// SDK's default options), without importing the SDK's yaml/v2 package: that package imports
+// every typed Kubernetes package of the SDK (about 65, to type its `resources` output), which
+// took minutes of every cold build of the main module, `go vet` and `make test` included.
+func newConfigGroup(ctx *pulumi.Context, name string, files []string, opts ...pulumi.ResourceOption) error {
+	var cg configGroup
+	args := pulumi.Map{"files": pulumi.ToStringArray(files)}
+	return ctx.RegisterRemoteComponentResource(ConfigGroupToken, name, args, &cg, utilities.PkgResourceDefaultOpts(opts)...)
 }

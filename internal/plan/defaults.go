@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
+	"sync"
 
 	"github.com/upstream-tls/upstream-tls/internal/plan/core"
 	"github.com/upstream-tls/upstream-tls/internal/plan/eks"
@@ -169,17 +170,50 @@ func applyTags(v reflect.Value) {
 		}
 	case reflect.Struct:
 		t := v.Type()
-		for i := 0; i < t.NumField(); i++ {
-			f, fv := t.Field(i), v.Field(i)
-			if def, ok := f.Tag.Lookup("default"); ok && fv.IsZero() {
-				if err := setFromTag(fv, def); err != nil {
-					panic(fmt.Sprintf("spec.%s.%s: %v", t.Name(), f.Name, err))
+		for _, f := range tagFieldsOf(t) {
+			fv := v.Field(f.index)
+			if f.hasDefault && fv.IsZero() {
+				if err := setFromTag(fv, f.def); err != nil {
+					panic(fmt.Sprintf("spec.%s.%s: %v", t.Name(), t.Field(f.index).Name, err))
 				}
 				continue
 			}
 			applyTags(fv)
 		}
 	}
+}
+
+// tagField is a struct field applyTags visits: one with a default tag, or one of a kind it
+// descends into (pointer, slice, struct).
+type tagField struct {
+	index      int
+	def        string
+	hasDefault bool
+}
+
+// tagFields caches tagFieldsOf by struct type: the spec types are few and fixed, and reading
+// their tags once instead of once per backend is most of what defaulting a large
+// configuration costs (bench/RESULTS.md, the plan tier).
+var tagFields sync.Map // reflect.Type → []tagField
+
+// tagFieldsOf lists the fields of struct type t that applyTags visits, in order.
+func tagFieldsOf(t reflect.Type) []tagField {
+	if fs, ok := tagFields.Load(t); ok {
+		return fs.([]tagField)
+	}
+	var fs []tagField
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		def, ok := f.Tag.Lookup("default")
+		switch k := f.Type.Kind(); {
+		case ok:
+			fs = append(fs, tagField{index: i, def: def, hasDefault: true})
+		case k == reflect.Pointer || k == reflect.Slice || k == reflect.Struct:
+			fs = append(fs, tagField{index: i})
+		}
+	}
+	tagFields.Store(t, fs)
+	return fs
 }
 
 // setFromTag sets v (zero) to the tag value def, parsed as v's type.

@@ -115,7 +115,9 @@ func validated(problems *core.Problems, args spec.Args, opts Options) spec.Args 
 	a := WithDefaults(args)
 	envoy.Validate(problems, &a, envoy.Context{Now: now})
 	eks.Validate(problems, &a)
-	problems.DropDerived(derivedFields(args))
+	if problems.Len() > 0 { // (the derivations matter only to problems)
+		problems.DropDerived(derivedFields(args))
+	}
 	return a
 }
 
@@ -267,9 +269,10 @@ func planNamespaces(a *spec.Args) []core.Object {
 // AllObjects lists every planned object in apply order: the namespaces, the Envoy Gateway
 // path, then the EKS path.
 func (p *Plan) AllObjects() []core.Object {
-	out := append([]core.Object(nil), p.Namespaces...)
-	out = append(out, p.Envoy.Objects()...)
-	return append(out, p.EKSObjects()...)
+	envoy, eks := p.Envoy.Objects(), p.EKSObjects()
+	out := append(make([]core.Object, 0, len(p.Namespaces)+len(envoy)+len(eks)), p.Namespaces...)
+	out = append(out, envoy...)
+	return append(out, eks...)
 }
 
 // EnvoyGatewayObjects lists the namespaces and the objects of the Envoy Gateway path, in apply

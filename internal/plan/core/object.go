@@ -56,18 +56,17 @@ func Key(kind, namespace, name string) string {
 	if namespace == "" {
 		return kind + "/" + name
 	}
-	return fmt.Sprintf("%s/%s/%s", kind, namespace, name)
+	return kind + "/" + namespace + "/" + name
 }
 
 // ResourceName is the deterministic Pulumi resource name (and rendered file name without
 // `.yaml`) of an object: `<kind>-<namespace>-<name>`, lowercase, namespace omitted for
 // cluster-scoped objects. It never changes for an object, so stacks keep their resources.
 func ResourceName(kind, namespace, name string) string {
-	parts := []string{strings.ToLower(kind)}
-	if namespace != "" {
-		parts = append(parts, namespace)
+	if namespace == "" {
+		return strings.ToLower(kind) + "-" + name
 	}
-	return strings.Join(append(parts, name), "-")
+	return strings.ToLower(kind) + "-" + namespace + "-" + name
 }
 
 // ResourceName is the object's Pulumi resource name; see the function of the same name.

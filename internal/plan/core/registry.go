@@ -2,6 +2,7 @@ package core
 
 import (
 	"fmt"
+	"slices"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
@@ -33,6 +34,7 @@ func NewRegistry() *Registry { return &Registry{} }
 
 // Create claims every object in objs for the field that planned it (Object.Field).
 func (r *Registry) Create(objs ...Object) {
+	r.creates = slices.Grow(r.creates, len(objs))
 	for _, o := range objs {
 		r.creates = append(r.creates, entry{o.Kind(), o.Namespace(), o.Name(), o.Field})
 	}
@@ -45,8 +47,8 @@ func (r *Registry) Use(kind, namespace, name string, fieldPath *field.Path) {
 
 // Check reports every conflict into p, on the later field, naming the earlier one.
 func (r *Registry) Check(p *Problems) {
-	byKey := map[string]entry{}
-	byName := map[string]entry{}
+	byKey := make(map[string]entry, len(r.creates))
+	byName := make(map[string]entry, len(r.creates))
 	for _, c := range r.creates {
 		key := c.key()
 		if prev, dup := byKey[key]; dup {

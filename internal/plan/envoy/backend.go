@@ -88,7 +88,7 @@ func validateBackend(p *core.Problems, a *spec.Args, path *field.Path, b *spec.B
 	dp := path.Child("deploy")
 	if !b.Service.Existing {
 		p.Int32(dp.Child("replicas"), b.Deploy.Replicas, 0, "replicas")
-		validateImage(p, dp.Child("image"), b.Deploy.Image)
+		validateImage(p, dp.Child("image"), b.Deploy.Image, ctx.images)
 		p.ObjectName(dp.Child("certificateSecret"), b.Deploy.CertificateSecret, "is not a valid Secret name", "name an existing kubernetes.io/tls Secret in the backend namespace")
 	}
 
@@ -180,13 +180,21 @@ func validatePorts(p *core.Problems, path *field.Path, b *spec.BackendArgs) map[
 }
 
 // validateImage checks a container image reference with the grammar of the distribution
-// project (what container runtimes parse).
-func validateImage(p *core.Problems, path *field.Path, image string) {
+// project (what container runtimes parse). parsed, when not nil, remembers each reference's
+// verdict across the backends of one configuration (most share an image).
+func validateImage(p *core.Problems, path *field.Path, image string, parsed map[string]error) {
 	if strings.TrimSpace(image) != image || image == "" {
 		p.Add(path, fmt.Sprintf("%q has leading or trailing white space, or is empty", image), "write the image reference without spaces, such as registry.example.com/team/app:1.2.3")
 		return
 	}
-	if _, err := reference.ParseNormalizedNamed(image); err != nil {
+	err, seen := parsed[image]
+	if !seen {
+		_, err = reference.ParseNormalizedNamed(image)
+		if parsed != nil {
+			parsed[image] = err
+		}
+	}
+	if err != nil {
 		p.Add(path, fmt.Sprintf("%q is not a valid image reference: %v", image, err),
 			"use [registry/]repository[:tag][@digest] with a lowercase repository, such as registry.example.com/team/app:1.2.3")
 	}
@@ -213,8 +221,9 @@ func planBackend(a *spec.Args, path *field.Path, b *spec.BackendArgs, deps Deps,
 	if deps.Namespaces[b.Namespace] {
 		c.base = append(c.base, core.Key(core.KindNamespace, "", b.Namespace))
 	}
+	fieldPath := path.String()
 	add := func(o core.Object) core.Object {
-		o.Field = path.String()
+		o.Field = fieldPath
 		o.DependsOn = append(append([]string(nil), c.base...), o.DependsOn...)
 		be.Objects = append(be.Objects, o)
 		return o
@@ -274,7 +283,7 @@ func planBackend(a *spec.Args, path *field.Path, b *spec.BackendArgs, deps Deps,
 	// ResolvedRefs is True from the start) and for the Gateway it attaches to.
 	route := core.Object{
 		Resource:  routeKinds[b.Route.Kind].Route(a, b, ref, c.appLabels),
-		Field:     path.String(),
+		Field:     fieldPath,
 		DependsOn: append(append(append([]string(nil), install...), routeNamespace(deps, gw.Namespace)...), append([]string{core.Key(core.KindGateway, gw.Namespace, gw.Name)}, refKeys...)...),
 	}
 	be.Objects = append(be.Objects, route)

@@ -136,4 +136,6 @@ func (b Backend) Verified() bool { return b.Posture.Effective.Verified() }
 type Context struct {
 	// Now is the time certificates given as input are checked against.
 	Now time.Time
+	// images remembers the verdict on each container image reference (Validate makes it).
+	images map[string]error
 }

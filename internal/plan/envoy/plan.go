@@ -51,7 +51,11 @@ func Plan(a *spec.Args, deps Deps) Path {
 // Objects lists the path's objects in apply order: the control plane's Secrets, the
 // GatewayClass, the Gateway's, then each backend's.
 func (p *Path) Objects() []core.Object {
-	out := append(append([]core.Object(nil), p.Install.Objects...), p.Install.GatewayClass)
+	n := len(p.Install.Objects) + 1 + len(p.Gateway.Objects)
+	for _, b := range p.Backends {
+		n += len(b.Objects)
+	}
+	out := append(append(make([]core.Object, 0, n), p.Install.Objects...), p.Install.GatewayClass)
 	out = append(out, p.Gateway.Objects...)
 	for _, b := range p.Backends {
 		out = append(out, b.Objects...)

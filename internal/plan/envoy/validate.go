@@ -47,6 +47,7 @@ func Validate(p *core.Problems, a *spec.Args, ctx Context) {
 		p.Required(field.NewPath("backends"), "no backends are configured", "add at least one backend with a name and tls.mode")
 	}
 	names := map[string]int{}
+	ctx.images = map[string]error{}
 	for i := range a.Backends {
 		b := &a.Backends[i]
 		path := field.NewPath("backends").Index(i)

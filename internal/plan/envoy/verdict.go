@@ -1,8 +1,6 @@
 package envoy
 
 import (
-	"encoding/json"
-	"fmt"
 	"strconv"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -30,24 +28,23 @@ import (
 // verdict (the per-condition observedGeneration is not compared).
 func awaitVerdict(r core.Resource, timeoutSeconds int) {
 	var meta *metav1.ObjectMeta
-	var paths []string
-	cond := func(list, typ string) string {
-		return fmt.Sprintf(`jsonpath={%s.conditions[?(@.type=="%s")].reason}=%s`, list, typ, typ)
-	}
 	switch o := r.(type) {
 	case *gwapiv1.HTTPRoute:
 		meta = &o.ObjectMeta
-		paths = []string{cond(".status.parents[0]", "Accepted"), cond(".status.parents[0]", "ResolvedRefs")}
 	case *gwapiv1.GRPCRoute:
 		meta = &o.ObjectMeta
-		paths = []string{cond(".status.parents[0]", "Accepted"), cond(".status.parents[0]", "ResolvedRefs")}
 	default:
 		return
 	}
-	b, _ := json.Marshal(paths)
 	if meta.Annotations == nil {
 		meta.Annotations = map[string]string{}
 	}
-	meta.Annotations[core.WaitForAnnotation] = string(b)
+	meta.Annotations[core.WaitForAnnotation] = routeVerdict
 	meta.Annotations[core.TimeoutAnnotation] = strconv.Itoa(timeoutSeconds)
 }
+
+// routeVerdict is the pulumi.com/waitFor value of every route: the reasons of its first
+// parent's Accepted and ResolvedRefs conditions, as a JSON list of jsonpath expressions (the
+// golden files show it).
+const routeVerdict = `["jsonpath={.status.parents[0].conditions[?(@.type==\"Accepted\")].reason}=Accepted",` +
+	`"jsonpath={.status.parents[0].conditions[?(@.type==\"ResolvedRefs\")].reason}=ResolvedRefs"]`
