@@ -5,8 +5,9 @@
 //
 //	bench [-plan-n 10,100,1000,5000] [-engine-n 10,100,500] [-rounds 3] [-checkpoints]
 //
-// Its subcommands are the measured processes: `plan` (one size, engine-free), `anchor` (an
-// anchor stack's up or preview) and `changes` (a component preview listing what changes).
+// Its subcommands are measured processes: `anchor` (an anchor stack's up or preview) and
+// `changes` (a component preview listing what changes); the plan tier's process is
+// cmd/bench-plan (-plan-bin, default upstream-tls-bench-plan beside this binary).
 package main
 
 import (
@@ -21,16 +22,11 @@ import (
 	"time"
 
 	"github.com/upstream-tls/upstream-tls/internal/bench"
-	"github.com/upstream-tls/upstream-tls/internal/config"
-	"github.com/upstream-tls/upstream-tls/internal/plan"
 )
 
 func main() {
 	if len(os.Args) > 1 {
 		switch os.Args[1] {
-		case "plan":
-			exit(planOnce(os.Args[2:]))
-			return
 		case "anchor":
 			exit(anchor(os.Args[2:]))
 			return
@@ -71,6 +67,7 @@ func suite() error {
 	reps := flag.Int("reps", 5, "plan.Build repetitions per plan size")
 	checkpoints := flag.Bool("checkpoints", false, "also one first up per side with the engine's checkpoints on, at the first engine size >= 100 (slow: minutes)")
 	results := flag.String("results", "bench/RESULTS.md", "file whose measured section is replaced")
+	planBin := flag.String("plan-bin", "", "cmd/bench-plan's binary (default: upstream-tls-bench-plan beside this one)")
 	work := flag.String("work", filepath.Join(os.TempDir(), "upstream-tls-bench"), "scratch directory (emptied)")
 	flag.Parse()
 	root, err := os.Getwd()
@@ -81,7 +78,10 @@ func suite() error {
 	if err != nil {
 		return err
 	}
-	o := bench.Options{Root: root, Work: *work, Self: self, PlanReps: *reps, Rounds: *rounds, Checkpoint: *checkpoints, Log: os.Stderr}
+	if *planBin == "" {
+		*planBin = filepath.Join(filepath.Dir(self), "upstream-tls-bench-plan")
+	}
+	o := bench.Options{Root: root, Work: *work, Self: self, PlanBin: *planBin, PlanReps: *reps, Rounds: *rounds, Checkpoint: *checkpoints, Log: os.Stderr}
 	if o.PlanN, err = ints(*planN); err != nil {
 		return fmt.Errorf("-plan-n: %w", err)
 	}
@@ -127,39 +127,6 @@ func replaceMeasured(file string, blocks map[string]string) error {
 		s = s[:b+len(begin)] + "\n" + md + s[e:]
 	}
 	return os.WriteFile(file, []byte(s), 0o644)
-}
-
-// planOnce times plan.Build of one synthetic size and prints {"N":…,"Ms":…}.
-func planOnce(args []string) error {
-	fs := flag.NewFlagSet("plan", flag.ExitOnError)
-	n := fs.Int("n", 100, "backends")
-	reps := fs.Int("reps", 5, "repetitions")
-	root := fs.String("root", ".", "checkout")
-	_ = fs.Parse(args)
-	base, err := os.ReadFile(filepath.Join(*root, "Pulumi.dev-render.yaml"))
-	if err != nil {
-		return err
-	}
-	raw, err := bench.StackConfig(base, *n, "out/bench")
-	if err != nil {
-		return err
-	}
-	st, err := config.FromBytes(raw, filepath.Join(*root, "Pulumi.bench.yaml"))
-	if err != nil {
-		return err
-	}
-	if _, err := plan.Build(st.Args); err != nil { // (warm-up: the first build parses the embedded CRDs and charts)
-		return err
-	}
-	var ms []float64
-	for i := 0; i < *reps; i++ {
-		start := time.Now()
-		if _, err := plan.Build(st.Args); err != nil {
-			return err
-		}
-		ms = append(ms, float64(time.Since(start).Microseconds())/1000)
-	}
-	return json.NewEncoder(os.Stdout).Encode(bench.PlanResult{N: *n, Ms: bench.Median(ms)})
 }
 
 func anchor(args []string) error {

@@ -130,9 +130,9 @@ func (r *Results) Markdown(machine, command string, rounds int) map[string]strin
 }
 
 func (r *Results) planMarkdown(w io.Writer) {
-	fmt.Fprintf(w, "### Plan (engine-free: `plan.Build`, median of the repetitions; peak = the process's maximum resident set)\n\n| backends | plan | peak memory |\n|---:|---:|---:|\n")
+	fmt.Fprintf(w, "### Plan (engine-free: `plan.Build` in `cmd/bench-plan`, median of the repetitions; peak = that process's maximum resident set, reading the stack file included; allocated = by one plan; held = the live heap of one finished plan)\n\n| backends | plan | peak memory | allocated | held |\n|---:|---:|---:|---:|---:|\n")
 	for _, p := range r.Plan {
-		fmt.Fprintf(w, "| %d | %.1f ms | %.0f MB |\n", p.N, p.Ms, p.PeakMB)
+		fmt.Fprintf(w, "| %d | %.1f ms | %.0f MB | %.1f MB | %.1f MB |\n", p.N, p.Ms, p.PeakMB, p.AllocatedMB, p.HeapMB)
 	}
 	fmt.Fprintf(w, "\nGrowth exponent (least-squares slope of log time over log N): **%.2f**\n", r.PlanExponent())
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/upstream-tls/upstream-tls/internal/bench/synth"
 	"github.com/upstream-tls/upstream-tls/internal/engine"
 )
 
@@ -16,7 +17,8 @@ import (
 type Options struct {
 	Root       string // the checkout (Pulumi.dev-render.yaml, out/offline)
 	Work       string // scratch directory for the stacks (emptied first)
-	Self       string // this benchmark's binary (for `plan`, `anchor` and `changes` runs)
+	Self       string // this benchmark's binary (for `anchor` and `changes` runs)
+	PlanBin    string // cmd/bench-plan's binary, the plan tier's measured process
 	PlanN      []int  // plan tier sizes
 	PlanReps   int    // plan.Build repetitions per size (median)
 	EngineN    []int  // engine tier sizes
@@ -25,12 +27,8 @@ type Options struct {
 	Log        io.Writer
 }
 
-// PlanResult is one plan tier size.
-type PlanResult struct {
-	N      int
-	Ms     float64 // median plan.Build
-	PeakMB float64 // the process's peak resident set
-}
+// PlanResult is one plan tier size (measured by cmd/bench-plan).
+type PlanResult = synth.PlanResult
 
 // Side is one side's medians at one engine size.
 type Side struct {
@@ -87,7 +85,7 @@ func Suite(o Options) (*Results, error) {
 	}
 	for _, n := range o.PlanN {
 		var out strings.Builder
-		m, err := Exec(o.Root, nil, &out, o.Self, "plan", "-n", fmt.Sprint(n), "-reps", fmt.Sprint(o.PlanReps), "-root", o.Root)
+		m, err := Exec(o.Root, nil, &out, o.PlanBin, "-n", fmt.Sprint(n), "-reps", fmt.Sprint(o.PlanReps), "-root", o.Root)
 		if err != nil {
 			return nil, err
 		}
@@ -97,7 +95,7 @@ func Suite(o Options) (*Results, error) {
 		}
 		pr.PeakMB = m.PeakMB
 		r.Plan = append(r.Plan, pr)
-		o.logf("plan n=%d: %.1f ms, peak %.0f MB", n, pr.Ms, pr.PeakMB)
+		o.logf("plan n=%d: %.1f ms, peak %.0f MB (one plan allocates %.1f MB and holds %.1f MB)", n, pr.Ms, pr.PeakMB, pr.AllocatedMB, pr.HeapMB)
 	}
 	for _, n := range o.EngineN {
 		er, err := o.engineSize(base, n)
@@ -189,7 +187,7 @@ func (o Options) workspaces(base []byte, n int, tag string) (side, side, error) 
 			return side{}, side{}, err
 		}
 	}
-	cfg, err := StackConfig(base, n, filepath.Join(comp.dir, "rendered"))
+	cfg, err := synth.StackConfig(base, n, filepath.Join(comp.dir, "rendered"))
 	if err != nil {
 		return side{}, side{}, err
 	}
@@ -267,7 +265,7 @@ func (o Options) incremental(base []byte, n int) (*Incremental, error) {
 		return nil, err
 	}
 	const i = 1
-	cfg, err := ChangeOne(base, n, i, filepath.Join(comp.dir, "rendered"))
+	cfg, err := synth.ChangeOne(base, n, i, filepath.Join(comp.dir, "rendered"))
 	if err != nil {
 		return nil, err
 	}

@@ -1,13 +1,20 @@
-// Package bench is the benchmark harness behind `make bench` (cmd/bench): synthetic stacks of
-// N backends, the anchor they are compared with (the same Kubernetes objects registered without
-// the component, through the Kubernetes provider's yaml/v2 ConfigGroup), and the statistics.
-// Benchmarks measure; they assert nothing about time (tests check behaviour).
-package bench
+// Package synth makes the synthetic stacks of `make bench` (N backends spread over the TLS
+// modes) and measures planning one, engine-free (MeasurePlan, the process cmd/bench-plan runs).
+// It imports the configuration reader and the plan and nothing of the engine, so that the plan
+// tier's process weighs what planning weighs, not what the benchmark harness (internal/bench:
+// the Automation API, the Kubernetes SDK) does.
+package synth
 
 import (
 	"fmt"
+	"runtime"
+	"slices"
+	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/upstream-tls/upstream-tls/internal/config"
+	"github.com/upstream-tls/upstream-tls/internal/plan"
 )
 
 // Modes are the TLS modes the synthetic backends cycle through, in this order.
@@ -79,4 +86,58 @@ func ChangeOne(base []byte, n, i int, renderDir string) ([]byte, error) {
 	r := b["route"].(map[string]any)
 	r["hostnames"] = append(r["hostnames"].([]any), fmt.Sprintf("%s-v2.dev.example.com", b["name"]))
 	return yaml.Marshal(doc)
+}
+
+// PlanResult is one measured plan size: the median wall time of plan.Build, what one plan
+// allocates, and the Go heap the finished plan holds.
+type PlanResult struct {
+	N           int
+	Ms          float64 // median plan.Build, milliseconds
+	AllocatedMB float64 // bytes allocated by one plan.Build (the garbage collector's work)
+	HeapMB      float64 // the live heap one finished plan holds (after a collection)
+	PeakMB      float64 // the measuring process's peak resident set (filled in by the caller)
+}
+
+// MeasurePlan plans the synthetic stack of n backends (base: a committed stack file,
+// Pulumi.dev-render.yaml, read as `pulumi preview` reads a stack file) reps times after one
+// warm-up build, and returns the median time and the memory figures of one build.
+func MeasurePlan(base []byte, stackFile string, n, reps int) (PlanResult, error) {
+	raw, err := StackConfig(base, n, "out/bench")
+	if err != nil {
+		return PlanResult{}, err
+	}
+	st, err := config.FromBytes(raw, stackFile)
+	if err != nil {
+		return PlanResult{}, fmt.Errorf("read the synthetic stack of %d backends: %w", n, err)
+	}
+	if _, err := plan.Build(st.Args); err != nil { // (warm-up)
+		return PlanResult{}, fmt.Errorf("plan %d backends: %w", n, err)
+	}
+	r := PlanResult{N: n}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	p, err := plan.Build(st.Args)
+	if err != nil {
+		return PlanResult{}, err
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(p)
+	r.AllocatedMB = float64(after.TotalAlloc-before.TotalAlloc) / (1 << 20)
+	r.HeapMB = float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / (1 << 20)
+	var ms []float64
+	for range max(reps, 1) {
+		start := time.Now()
+		if _, err := plan.Build(st.Args); err != nil {
+			return PlanResult{}, err
+		}
+		ms = append(ms, float64(time.Since(start).Microseconds())/1000)
+	}
+	slices.Sort(ms)
+	r.Ms = ms[len(ms)/2]
+	if len(ms)%2 == 0 {
+		r.Ms = (ms[len(ms)/2-1] + ms[len(ms)/2]) / 2
+	}
+	return r, nil
 }
