@@ -3,7 +3,7 @@
 // (internal/bench). It writes the measured tables into bench/RESULTS.md (between the markers)
 // and ends with the key=value lines. Never part of make test.
 //
-//	bench [-plan-n 10,100,1000,5000] [-engine-n 10,100,500] [-rounds 3] [-checkpoints]
+//	bench [-plan-n 10,100,1000,5000] [-engine-n 10,100,500] [-cluster-n 10,100] [-rounds 3] [-checkpoints]
 //
 // Its subcommands are measured processes: `anchor` (an anchor stack's up or preview) and
 // `changes` (a component preview listing what changes); the plan tier's process is
@@ -65,6 +65,9 @@ func suite() error {
 	engineN := flag.String("engine-n", "10,100,500", "engine tier sizes")
 	rounds := flag.Int("rounds", 3, "A B rounds per engine size")
 	reps := flag.Int("reps", 5, "plan.Build repetitions per plan size")
+	clusterN := flag.String("cluster-n", "10,100", "cluster tier sizes (the local cluster; \",\" skips the tier)")
+	clusterBin := flag.String("cluster-bin", "", "the local cluster's programs (scripts/tools.sh cluster); needed by the cluster tier")
+	clusterHost := flag.String("cluster-host", "", "cmd/cluster's binary; needed by the cluster tier")
 	checkpoints := flag.Bool("checkpoints", false, "also one first up per side with the engine's checkpoints on, at the first engine size >= 100 (slow: minutes)")
 	results := flag.String("results", "bench/RESULTS.md", "file whose measured section is replaced")
 	planBin := flag.String("plan-bin", "", "cmd/bench-plan's binary (default: upstream-tls-bench-plan beside this one)")
@@ -88,6 +91,13 @@ func suite() error {
 	if o.EngineN, err = ints(*engineN); err != nil {
 		return fmt.Errorf("-engine-n: %w", err)
 	}
+	if o.ClusterN, err = ints(*clusterN); err != nil {
+		return fmt.Errorf("-cluster-n: %w", err)
+	}
+	if len(o.ClusterN) > 0 && (*clusterBin == "" || *clusterHost == "") {
+		return fmt.Errorf("the cluster tier needs -cluster-bin and -cluster-host (scripts/bench.sh passes them), or -cluster-n , to skip it")
+	}
+	o.ClusterBin, o.ClusterHost = *clusterBin, *clusterHost
 	machine := bench.Machine(root) // (before the run: the commit measured)
 	r, err := bench.Suite(o)
 	if err != nil {
@@ -113,7 +123,7 @@ func replaceMeasured(file string, blocks map[string]string) error {
 		return err
 	}
 	s := string(raw)
-	for _, name := range []string{"plan", "engine"} {
+	for _, name := range []string{"plan", "engine", "cluster"} {
 		md, ok := blocks[name]
 		if !ok {
 			continue
@@ -135,13 +145,14 @@ func anchor(args []string) error {
 	stack := fs.String("stack", "", "stack")
 	manifests := fs.String("manifests", "", "rendered manifests to register")
 	render := fs.String("render", "", "render directory")
+	kubeconfig := fs.String("kubeconfig", "", "the cluster to deploy into, instead of a render directory")
 	preview := fs.Bool("preview", false, "preview instead of up")
 	_ = fs.Parse(args)
 	files, err := bench.Manifests(*manifests)
 	if err != nil {
 		return err
 	}
-	return bench.RunAnchor(context.Background(), *dir, *stack, files, *render, *preview, os.Stderr)
+	return bench.RunAnchor(context.Background(), *dir, *stack, files, bench.Target{RenderDir: *render, Kubeconfig: *kubeconfig}, *preview, os.Stderr)
 }
 
 func changes(args []string) error {

@@ -38,17 +38,36 @@ func Manifests(dir string) ([]string, error) {
 	return files, nil
 }
 
+// Target is where an anchor's Kubernetes provider puts the objects: a directory it renders
+// them into, or the cluster of a kubeconfig file (exactly one of the two).
+type Target struct {
+	RenderDir  string
+	Kubeconfig string
+}
+
 // Anchor is the program the component is measured against: the very objects a component stack
 // rendered (files, from Manifests), registered without the component through one yaml/v2
-// ConfigGroup on a Kubernetes provider configured as the component's (rendering into
-// renderDir, mutable Secrets and ConfigMaps).
-func Anchor(files []string, renderDir string) pulumi.RunFunc {
+// ConfigGroup on a Kubernetes provider configured as the component's (mutable Secrets and
+// ConfigMaps, rendering into the target's directory or deploying into its cluster).
+func Anchor(files []string, target Target) pulumi.RunFunc {
 	return func(ctx *pulumi.Context) error {
-		p, err := kubernetes.NewProvider(ctx, "kubernetes", &kubernetes.ProviderArgs{
-			RenderYamlToDirectory:  pulumi.String(renderDir),
+		args := &kubernetes.ProviderArgs{
 			EnableSecretMutable:    pulumi.Bool(true),
 			EnableConfigMapMutable: pulumi.Bool(true),
-		})
+		}
+		switch {
+		case target.RenderDir != "" && target.Kubeconfig == "":
+			args.RenderYamlToDirectory = pulumi.String(target.RenderDir)
+		case target.Kubeconfig != "" && target.RenderDir == "":
+			kc, err := os.ReadFile(target.Kubeconfig)
+			if err != nil {
+				return fmt.Errorf("anchor kubeconfig: %w", err)
+			}
+			args.Kubeconfig = pulumi.ToSecret(pulumi.String(string(kc))).(pulumi.StringOutput)
+		default:
+			return fmt.Errorf("anchor: give a render directory or a kubeconfig, not %+v", target)
+		}
+		p, err := kubernetes.NewProvider(ctx, "kubernetes", args)
 		if err != nil {
 			return err
 		}

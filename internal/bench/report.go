@@ -126,6 +126,12 @@ func (r *Results) Markdown(machine, command string, rounds int) map[string]strin
 		fmt.Fprintf(&b, "\n```\n%s```\n", r.Lines())
 		out["engine"] = b.String()
 	}
+	if len(r.Cluster) > 0 {
+		var b strings.Builder
+		b.WriteString(head)
+		r.clusterMarkdown(&b, rounds)
+		out["cluster"] = b.String()
+	}
 	return out
 }
 
@@ -140,18 +146,9 @@ func (r *Results) planMarkdown(w io.Writer) {
 func (r *Results) engineMarkdown(w io.Writer, rounds int) {
 	fmt.Fprintf(w, "### Engine, render mode (medians of %d rounds, the component (A) and the anchor (B) interleaved A B A B; both with the state written once per run, `PULUMI_SKIP_CHECKPOINTS=true`, the render-mode default of `make up`)\n\n", rounds)
 	fmt.Fprintf(w, "The anchor registers the very objects the component's first up rendered, without the component, through one `yaml/v2` ConfigGroup on a Kubernetes provider configured alike. Peak = the largest resident set of the run's process tree (the engine, the program, the plugins).\n\n")
-	fmt.Fprintf(w, "| backends (objects) | | first up | no-change preview | no-change up | first up peak | state | resources |\n|---|---|---:|---:|---:|---:|---:|---:|\n")
-	for _, e := range r.Engine {
-		c, a := e.Component, e.Anchor
-		fmt.Fprintf(w, "| %d (%d) | component | %.1f s | %.1f s | %.1f s | %.0f MB | %.2f MB | %d |\n", e.N, e.Objects, Median(c.FirstUp), Median(c.Preview), Median(c.Up), Median(c.FirstUpMB), c.StateMB, c.Resources)
-		fmt.Fprintf(w, "| | anchor | %.1f s | %.1f s | %.1f s | %.0f MB | %.2f MB | %d |\n", Median(a.FirstUp), Median(a.Preview), Median(a.Up), Median(a.FirstUpMB), a.StateMB, a.Resources)
-		fmt.Fprintf(w, "| | **ratio** | **%.2f** | **%.2f** | **%.2f** | %.2f | **%.2f** | %.2f |\n", ratio(Median(c.FirstUp), Median(a.FirstUp)), ratio(Median(c.Preview), Median(a.Preview)), ratio(Median(c.Up), Median(a.Up)),
-			ratio(Median(c.FirstUpMB), Median(a.FirstUpMB)), ratio(c.StateMB, a.StateMB), ratio(float64(c.Resources), float64(a.Resources)))
-	}
+	sideBySide(w, r.Engine)
 	fmt.Fprintf(w, "\nFirst-up growth exponent of the component between the sizes ≥ 100: **%.2f**\n\nEvery round's figures (seconds):\n\n", r.FirstUpExponent())
-	for _, e := range r.Engine {
-		fmt.Fprintf(w, "- n=%d component first up %v, preview %v, up %v; anchor first up %v, preview %v, up %v\n", e.N, rounded(e.Component.FirstUp), rounded(e.Component.Preview), rounded(e.Component.Up), rounded(e.Anchor.FirstUp), rounded(e.Anchor.Preview), rounded(e.Anchor.Up))
-	}
+	everyRound(w, r.Engine)
 	if inc := r.Incremental; inc != nil {
 		fmt.Fprintf(w, "\n### Incremental (n=%d, backend %s given a second route hostname)\n\nPreview: %.1f s; %d resources change, %d of them not %s's:\n\n", inc.N, inc.Backend, inc.Seconds, len(inc.Changed), len(inc.Other), inc.Backend)
 		for _, c := range inc.Changed {
@@ -161,6 +158,33 @@ func (r *Results) engineMarkdown(w io.Writer, rounds int) {
 	if c := r.Checkpoints; c != nil {
 		fmt.Fprintf(w, "\n### First up with the engine's checkpoints on (n=%d, one run each)\n\n| | checkpoints on | state written once | |\n|---|---:|---:|---:|\n| component | %.1f s | %.1f s | %.0f× |\n| anchor | %.1f s | %.1f s | %.0f× |\n| ratio | %.2f | %.2f | |\n",
 			c.N, c.Component, c.ComponentS, ratio(c.Component, c.ComponentS), c.Anchor, c.AnchorS, ratio(c.Anchor, c.AnchorS), ratio(c.Component, c.Anchor), ratio(c.ComponentS, c.AnchorS))
+	}
+}
+
+func (r *Results) clusterMarkdown(w io.Writer, rounds int) {
+	fmt.Fprintf(w, "### Engine, the local cluster (medians of %d rounds, the component (A) and the anchor (B) interleaved A B A B, each run on a fresh local cluster of its own)\n\n", rounds)
+	fmt.Fprintf(w, "The stacks are Pulumi.dev.yaml's settings (`nodelessCluster`) with the synthetic backends. The first up writes the state once (`PULUMI_SKIP_CHECKPOINTS=true`, as the README advises for a first deploy of many backends); the no-change preview and up keep `make up`'s default against a cluster (checkpoints on). Both sides wait for Envoy Gateway's verdict on every route. The anchor registers the very objects the same configuration renders through one `yaml/v2` ConfigGroup with the same kubeconfig. Peak = the largest resident set of the run's process tree (the engine, the program, the plugins; not the cluster's processes).\n\n")
+	sideBySide(w, r.Cluster)
+	fmt.Fprintf(w, "\nEvery round's figures (seconds):\n\n")
+	everyRound(w, r.Cluster)
+}
+
+// sideBySide is the table of the component against the anchor at every size of es.
+func sideBySide(w io.Writer, es []EngineResult) {
+	fmt.Fprintf(w, "| backends (objects) | | first up | no-change preview | no-change up | first up peak | state | resources |\n|---|---|---:|---:|---:|---:|---:|---:|\n")
+	for _, e := range es {
+		c, a := e.Component, e.Anchor
+		fmt.Fprintf(w, "| %d (%d) | component | %.1f s | %.1f s | %.1f s | %.0f MB | %.2f MB | %d |\n", e.N, e.Objects, Median(c.FirstUp), Median(c.Preview), Median(c.Up), Median(c.FirstUpMB), c.StateMB, c.Resources)
+		fmt.Fprintf(w, "| | anchor | %.1f s | %.1f s | %.1f s | %.0f MB | %.2f MB | %d |\n", Median(a.FirstUp), Median(a.Preview), Median(a.Up), Median(a.FirstUpMB), a.StateMB, a.Resources)
+		fmt.Fprintf(w, "| | **ratio** | **%.2f** | **%.2f** | **%.2f** | %.2f | **%.2f** | %.2f |\n", ratio(Median(c.FirstUp), Median(a.FirstUp)), ratio(Median(c.Preview), Median(a.Preview)), ratio(Median(c.Up), Median(a.Up)),
+			ratio(Median(c.FirstUpMB), Median(a.FirstUpMB)), ratio(c.StateMB, a.StateMB), ratio(float64(c.Resources), float64(a.Resources)))
+	}
+}
+
+// everyRound lists every round's figures of es.
+func everyRound(w io.Writer, es []EngineResult) {
+	for _, e := range es {
+		fmt.Fprintf(w, "- n=%d component first up %v, preview %v, up %v; anchor first up %v, preview %v, up %v\n", e.N, rounded(e.Component.FirstUp), rounded(e.Component.Preview), rounded(e.Component.Up), rounded(e.Anchor.FirstUp), rounded(e.Anchor.Preview), rounded(e.Anchor.Up))
 	}
 }
 

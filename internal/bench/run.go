@@ -58,9 +58,9 @@ func Exec(dir string, env []string, log io.Writer, name string, args ...string) 
 }
 
 // RunAnchor is `bench anchor`: up (or preview, when preview) of the anchor stack stackName in
-// the workspace dir, registering files and rendering into renderDir.
-func RunAnchor(ctx context.Context, dir, stackName string, files []string, renderDir string, preview bool, out io.Writer) error {
-	s, err := auto.UpsertStackInlineSource(ctx, stackName, AnchorProject, Anchor(files, renderDir), auto.WorkDir(dir))
+// the workspace dir, registering files into target.
+func RunAnchor(ctx context.Context, dir, stackName string, files []string, target Target, preview bool, out io.Writer) error {
+	s, err := auto.UpsertStackInlineSource(ctx, stackName, AnchorProject, Anchor(files, target), auto.WorkDir(dir))
 	if err != nil {
 		return fmt.Errorf("select anchor stack %s: %w", stackName, err)
 	}

@@ -24,7 +24,12 @@ type Options struct {
 	EngineN    []int  // engine tier sizes
 	Rounds     int    // A B rounds per engine size
 	Checkpoint bool   // also one first up per side at the smallest engine size ≥ 100 with checkpoints on
-	Log        io.Writer
+	// ClusterN are the cluster tier's sizes (none: the tier is skipped); ClusterBin holds the
+	// local cluster's programs (scripts/tools.sh cluster) and ClusterHost is cmd/cluster's
+	// binary.
+	ClusterN                []int
+	ClusterBin, ClusterHost string
+	Log                     io.Writer
 }
 
 // PlanResult is one plan tier size (measured by cmd/bench-plan).
@@ -66,6 +71,7 @@ type Results struct {
 	Started     time.Time
 	Plan        []PlanResult
 	Engine      []EngineResult
+	Cluster     []EngineResult // the cluster tier
 	Incremental *Incremental
 	Checkpoints *CheckpointRun
 	Took        time.Duration
@@ -111,6 +117,13 @@ func Suite(o Options) (*Results, error) {
 			r.Incremental = inc
 		}
 	}
+	for _, n := range o.ClusterN {
+		er, err := o.clusterSize(base, n)
+		if err != nil {
+			return nil, err
+		}
+		r.Cluster = append(r.Cluster, *er)
+	}
 	if o.Checkpoint {
 		for _, er := range r.Engine {
 			if er.N < 100 {
@@ -132,6 +145,7 @@ func Suite(o Options) (*Results, error) {
 type side struct {
 	dir, stack, render string
 	anchor             bool
+	kubeconfig         string // the anchor's cluster (the cluster tier); "" renders
 }
 
 func (s side) env(skip bool) []string {
@@ -164,7 +178,12 @@ func (s side) stateMB() (float64, int, error) {
 // run is one engine action of a side: up or preview.
 func (o Options) run(s side, action string, skip bool) (Measure, error) {
 	if s.anchor {
-		args := []string{"anchor", "-dir", s.dir, "-stack", s.stack, "-manifests", filepath.Join(s.dir, "manifests"), "-render", filepath.Join(s.dir, "rendered")}
+		args := []string{"anchor", "-dir", s.dir, "-stack", s.stack, "-manifests", filepath.Join(s.dir, "manifests")}
+		if s.kubeconfig != "" {
+			args = append(args, "-kubeconfig", s.kubeconfig)
+		} else {
+			args = append(args, "-render", filepath.Join(s.dir, "rendered"))
+		}
 		if action == "preview" {
 			args = append(args, "-preview")
 		}

@@ -141,3 +141,26 @@ func MeasurePlan(base []byte, stackFile string, n, reps int) (PlanResult, error)
 	}
 	return r, nil
 }
+
+// ClusterStackConfig is StackConfig deploying into the local cluster whose kubeconfig file is
+// kubeconfig, as Pulumi.dev.yaml deploys (upstream-tls:kubeconfig and nodelessCluster instead
+// of renderDir). With kubeconfig "" it renders into renderDir instead, nodelessCluster still
+// set: the very objects the cluster stack applies (the skipped readiness waits are
+// annotations), which is what the anchor of the cluster tier registers.
+func ClusterStackConfig(base []byte, n int, kubeconfig, renderDir string) ([]byte, error) {
+	raw, err := StackConfig(base, n, renderDir)
+	if err != nil {
+		return nil, err
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return nil, err
+	}
+	cfg := doc["config"].(map[string]any)
+	cfg["upstream-tls:nodelessCluster"] = true
+	if kubeconfig != "" {
+		delete(cfg, "upstream-tls:renderDir")
+		cfg["upstream-tls:kubeconfig"] = kubeconfig
+	}
+	return yaml.Marshal(doc)
+}

@@ -47,27 +47,35 @@ func (r *Registry) Use(kind, namespace, name string, fieldPath *field.Path) {
 
 // Check reports every conflict into p, on the later field, naming the earlier one.
 func (r *Registry) Check(p *Problems) {
-	byKey := make(map[string]entry, len(r.creates))
-	byName := make(map[string]entry, len(r.creates))
+	// (Struct keys: the messages' strings are made for conflicts only. Within one kind, two
+	// objects meet in the engine when their namespace and name joined with '-' are the same:
+	// ResourceName.)
+	type objectKey struct{ kind, namespace, name string }
+	type nameKey struct{ kind, joined string }
+	byKey := make(map[objectKey]entry, len(r.creates))
+	byName := make(map[nameKey]entry, len(r.creates))
 	for _, c := range r.creates {
-		key := c.key()
-		if prev, dup := byKey[key]; dup {
-			p.Duplicate(field.NewPath(c.field), fmt.Sprintf("would create %s, which %s creates too", key, prev.field),
+		ok := objectKey{c.kind, c.namespace, c.name}
+		if prev, dup := byKey[ok]; dup {
+			p.Duplicate(field.NewPath(c.field), fmt.Sprintf("would create %s, which %s creates too", c.key(), prev.field),
 				"give the two entries names that do not produce the same object (each backend, listener and target names its objects after itself)")
 			continue
 		}
-		byKey[key] = c
-		rn := c.kind + "\x00" + ResourceName(c.kind, c.namespace, c.name)
-		if prev, dup := byName[rn]; dup {
+		byKey[ok] = c
+		nk := nameKey{c.kind, c.name}
+		if c.namespace != "" {
+			nk.joined = c.namespace + "-" + c.name
+		}
+		if prev, dup := byName[nk]; dup {
 			p.Duplicate(field.NewPath(c.field), fmt.Sprintf("would create %s, whose resource name %q is also that of %s from %s (names are joined with '-')",
-				key, ResourceName(c.kind, c.namespace, c.name), prev.key(), prev.field),
+				c.key(), ResourceName(c.kind, c.namespace, c.name), prev.key(), prev.field),
 				"rename one of the two entries (or their namespaces) so that their object names differ")
 			continue
 		}
-		byName[rn] = c
+		byName[nk] = c
 	}
 	for _, u := range r.uses {
-		if c, ok := byKey[u.key()]; ok {
+		if c, ok := byKey[objectKey{u.kind, u.namespace, u.name}]; ok {
 			p.Duplicate(field.NewPath(u.field), fmt.Sprintf("names the existing %s, but %s generates an object of that name, which would overwrite it (and delete it on destroy)", u.key(), c.field),
 				"name another existing object, or rename the entry whose generated object takes that name")
 		}

@@ -69,8 +69,9 @@ func RouteParentRefs(r core.Resource) []gwapiv1.ParentReference {
 
 // IsRoute reports whether r is a route of a registered kind.
 func IsRoute(r core.Resource) bool {
-	_, ok := routeKinds[spec.RouteKind(r.GroupVersionKind().Kind)]
-	return ok && r.GroupVersionKind().Group == gwapiv1.GroupName
+	gvk := r.GroupVersionKind()
+	_, ok := routeKinds[spec.RouteKind(gvk.Kind)]
+	return ok && gvk.Group == gwapiv1.GroupName
 }
 
 // KnownRouteKind reports whether a route kind unit is registered for k.
