@@ -46,6 +46,10 @@ cd "$work/tree"
 # The old checkout's own offline inputs (its Pulumi.dev.yaml points at out/offline) and its
 # own binaries, in the temporary worktree.
 scripts/offline-inputs.sh "$work/tree/out/offline" >&2
+# With the flags every build of this checkout uses (the Makefile's GOFLAGS and CGO_ENABLED), so
+# that the packages the old code shares with this checkout at the same version (most: the old
+# commit pins the same SDKs) come from the build cache instead of compiling again.
+export GOFLAGS="-trimpath -buildvcs=false" CGO_ENABLED=0
 go build -o "$work/up" ./cmd/up
 mkdir -p "$work/bin" && (cd provider && go build -o "$work/bin/pulumi-resource-upstream-tls" ./cmd/pulumi-resource-upstream-tls)
 export PATH="$work/bin:$PATH"

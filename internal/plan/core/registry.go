@@ -52,30 +52,33 @@ func (r *Registry) Check(p *Problems) {
 	// ResourceName.)
 	type objectKey struct{ kind, namespace, name string }
 	type nameKey struct{ kind, joined string }
-	byKey := make(map[objectKey]entry, len(r.creates))
-	byName := make(map[nameKey]entry, len(r.creates))
-	for _, c := range r.creates {
+	byKey := make(map[objectKey]int, len(r.creates)) // → index in r.creates
+	byName := make(map[nameKey]int, len(r.creates))
+	for i, c := range r.creates {
 		ok := objectKey{c.kind, c.namespace, c.name}
-		if prev, dup := byKey[ok]; dup {
+		if j, dup := byKey[ok]; dup {
+			prev := r.creates[j]
 			p.Duplicate(field.NewPath(c.field), fmt.Sprintf("would create %s, which %s creates too", c.key(), prev.field),
 				"give the two entries names that do not produce the same object (each backend, listener and target names its objects after itself)")
 			continue
 		}
-		byKey[ok] = c
+		byKey[ok] = i
 		nk := nameKey{c.kind, c.name}
 		if c.namespace != "" {
 			nk.joined = c.namespace + "-" + c.name
 		}
-		if prev, dup := byName[nk]; dup {
+		if j, dup := byName[nk]; dup {
+			prev := r.creates[j]
 			p.Duplicate(field.NewPath(c.field), fmt.Sprintf("would create %s, whose resource name %q is also that of %s from %s (names are joined with '-')",
 				c.key(), ResourceName(c.kind, c.namespace, c.name), prev.key(), prev.field),
 				"rename one of the two entries (or their namespaces) so that their object names differ")
 			continue
 		}
-		byName[nk] = c
+		byName[nk] = i
 	}
 	for _, u := range r.uses {
-		if c, ok := byKey[objectKey{u.kind, u.namespace, u.name}]; ok {
+		if j, ok := byKey[objectKey{u.kind, u.namespace, u.name}]; ok {
+			c := r.creates[j]
 			p.Duplicate(field.NewPath(u.field), fmt.Sprintf("names the existing %s, but %s generates an object of that name, which would overwrite it (and delete it on destroy)", u.key(), c.field),
 				"name another existing object, or rename the entry whose generated object takes that name")
 		}
