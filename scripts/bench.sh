@@ -13,7 +13,8 @@ mkdir -p out/bin
 CGO_ENABLED=0 go build -trimpath -o out/bin/upstream-tls-bench ./cmd/bench
 CGO_ENABLED=0 go build -trimpath -o out/bin/upstream-tls-bench-plan ./cmd/bench-plan
 # The cluster tier's local clusters: their programs (the shared tool cache) and host.
-cluster_bin=$(scripts/tools.sh cluster | tail -n 1)
+BENCH_CLUSTER_BIN=$(scripts/tools.sh cluster | tail -n 1)
 CGO_ENABLED=0 go build -trimpath -o out/bin/upstream-tls-cluster ./cmd/cluster
+export BENCH_CLUSTER_BIN BENCH_CLUSTER_HOST=$PWD/out/bin/upstream-tls-cluster
 # shellcheck disable=SC2086
-exec out/bin/upstream-tls-bench -cluster-bin "$cluster_bin" -cluster-host "$PWD/out/bin/upstream-tls-cluster" ${BENCH_ARGS:-}
+exec out/bin/upstream-tls-bench ${BENCH_ARGS:-}

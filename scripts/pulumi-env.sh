@@ -22,8 +22,12 @@ BIN=${tools_out##*$'\n'}
 
 start=$SECONDS
 mkdir -p "$repo/out/bin"
-(cd "$repo/provider" && CGO_ENABLED=0 go build -trimpath -o "$repo/out/bin/pulumi-resource-upstream-tls" ./cmd/pulumi-resource-upstream-tls)
+# The two builds side by side: when nothing changed each is mostly go's own staleness check,
+# which a no-change `make up` would otherwise pay twice in a row.
+(cd "$repo/provider" && CGO_ENABLED=0 go build -trimpath -o "$repo/out/bin/pulumi-resource-upstream-tls" ./cmd/pulumi-resource-upstream-tls) &
+provider_build=$!
 (cd "$repo" && CGO_ENABLED=0 go build -trimpath -o "$repo/out/bin/upstream-tls-up" ./cmd/up)
+wait "$provider_build"
 echo "this checkout's binaries (out/bin) ready in $((SECONDS - start))s" >&2
 
 "$repo/scripts/offline-inputs.sh" "$repo/out/offline" >&2

