@@ -37,7 +37,7 @@ cluster:
 down:
 	scripts/cluster.sh stop
 
-## bench: plan and engine benchmarks on synthetic stacks, the component against raw yaml/v2 (bench/RESULTS.md; not part of test)
+## bench: plan and engine benchmarks (render mode, local clusters) on synthetic stacks, the component against raw yaml/v2 (bench/RESULTS.md; not part of test)
 bench:
 	scripts/bench.sh
 

@@ -7,6 +7,12 @@
 # (for example BENCH_ARGS="-engine-n 10,100 -rounds 2" for a quicker run, or -checkpoints).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# Measured runs need the CPU to themselves: a running local cluster (make up's) takes a tenth of
+# a core or more and moves the figures by as much as the differences they measure.
+if [[ -x out/bin/upstream-tls-cluster ]] && out/bin/upstream-tls-cluster -dir .state/cluster status >/dev/null 2>&1; then
+	echo "bench: the local cluster in .state/cluster runs; stop it first (make down), the benchmark starts clusters of its own" >&2
+	exit 1
+fi
 # shellcheck source=pulumi-env.sh
 source scripts/pulumi-env.sh
 mkdir -p out/bin
