@@ -3,7 +3,7 @@
 // (internal/bench). It writes the measured tables into bench/RESULTS.md (between the markers)
 // and ends with the key=value lines. Never part of make test.
 //
-//	bench [-plan-n 10,100,1000,5000] [-engine-n 10,100,500] [-cluster-n 10,100] [-rounds 3] [-checkpoints]
+//	bench [-plan-n 10,100,1000,5000] [-engine-n 10,100,500] [-cluster-n 10,100] [-cluster-rounds 1] [-rounds 3] [-checkpoints]
 //
 // Its subcommands are measured processes: `anchor` (an anchor stack's up or preview) and
 // `changes` (a component preview listing what changes); the plan tier's process is
@@ -66,6 +66,7 @@ func suite() error {
 	rounds := flag.Int("rounds", 3, "A B rounds per engine size")
 	reps := flag.Int("reps", 5, "plan.Build repetitions per plan size")
 	clusterN := flag.String("cluster-n", "10,100", "cluster tier sizes (the local cluster; \",\" skips the tier)")
+	clusterRounds := flag.Int("cluster-rounds", 1, "A B rounds per cluster tier size (each round starts two fresh clusters; 0: -rounds)")
 	clusterBin := flag.String("cluster-bin", os.Getenv("BENCH_CLUSTER_BIN"), "the local cluster's programs (scripts/tools.sh cluster; default $BENCH_CLUSTER_BIN); needed by the cluster tier")
 	clusterHost := flag.String("cluster-host", os.Getenv("BENCH_CLUSTER_HOST"), "cmd/cluster's binary (default $BENCH_CLUSTER_HOST); needed by the cluster tier")
 	checkpoints := flag.Bool("checkpoints", false, "also one first up per side with the engine's checkpoints on, at the first engine size >= 100 (slow: minutes)")
@@ -97,7 +98,7 @@ func suite() error {
 	if len(o.ClusterN) > 0 && (*clusterBin == "" || *clusterHost == "") {
 		return fmt.Errorf("the cluster tier needs -cluster-bin and -cluster-host (scripts/bench.sh passes them), or -cluster-n , to skip it")
 	}
-	o.ClusterBin, o.ClusterHost = *clusterBin, *clusterHost
+	o.ClusterBin, o.ClusterHost, o.ClusterRounds = *clusterBin, *clusterHost, *clusterRounds
 	machine := bench.Machine(root) // (before the run: the commit measured)
 	r, err := bench.Suite(o)
 	if err != nil {

@@ -25,7 +25,7 @@ import (
 // clusterStartTimeout bounds the start of one benchmark cluster.
 const clusterStartTimeout = 3 * time.Minute
 
-// clusterSize measures size n against the local cluster, o.Rounds rounds A B.
+// clusterSize measures size n against the local cluster, o.ClusterRounds rounds A B.
 func (o Options) clusterSize(base []byte, n int) (*EngineResult, error) {
 	dir := filepath.Join(o.Work, fmt.Sprintf("cluster-n%d", n))
 	clusterDir := filepath.Join(dir, "cluster")
@@ -73,7 +73,11 @@ func (o Options) clusterSize(base []byte, n int) (*EngineResult, error) {
 	}
 
 	er := &EngineResult{N: n, Objects: len(files)}
-	for round := 0; round < o.Rounds; round++ {
+	rounds := o.ClusterRounds
+	if rounds < 1 {
+		rounds = o.Rounds
+	}
+	for round := 0; round < rounds; round++ {
 		for _, s := range []side{comp, anch} {
 			res, who := &er.Component, "component"
 			if s.anchor {

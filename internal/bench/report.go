@@ -129,7 +129,7 @@ func (r *Results) Markdown(machine, command string, rounds int) map[string]strin
 	if len(r.Cluster) > 0 {
 		var b strings.Builder
 		b.WriteString(head)
-		r.clusterMarkdown(&b, rounds)
+		r.clusterMarkdown(&b)
 		out["cluster"] = b.String()
 	}
 	return out
@@ -161,8 +161,9 @@ func (r *Results) engineMarkdown(w io.Writer, rounds int) {
 	}
 }
 
-func (r *Results) clusterMarkdown(w io.Writer, rounds int) {
-	fmt.Fprintf(w, "### Engine, the local cluster (medians of %d rounds, the component (A) and the anchor (B) interleaved A B A B, each run on a fresh local cluster of its own)\n\n", rounds)
+func (r *Results) clusterMarkdown(w io.Writer) {
+	rounds := len(r.Cluster[0].Component.FirstUp)
+	fmt.Fprintf(w, "### Engine, the local cluster (medians of %d round(s), the component (A) and the anchor (B) interleaved A B A B, each run on a fresh local cluster of its own)\n\n", rounds)
 	fmt.Fprintf(w, "The stacks are Pulumi.dev.yaml's settings (`nodelessCluster`) with the synthetic backends. The first up writes the state once (`PULUMI_SKIP_CHECKPOINTS=true`, as the README advises for a first deploy of many backends); the no-change preview and up keep `make up`'s default against a cluster (checkpoints on). Both sides wait for Envoy Gateway's verdict on every route. The anchor registers the very objects the same configuration renders through one `yaml/v2` ConfigGroup with the same kubeconfig. Peak = the largest resident set of the run's process tree (the engine, the program, the plugins; not the cluster's processes).\n\n")
 	sideBySide(w, r.Cluster)
 	fmt.Fprintf(w, "\nEvery round's figures (seconds):\n\n")

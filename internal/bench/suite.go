@@ -26,8 +26,10 @@ type Options struct {
 	Checkpoint bool   // also one first up per side at the smallest engine size ≥ 100 with checkpoints on
 	// ClusterN are the cluster tier's sizes (none: the tier is skipped); ClusterBin holds the
 	// local cluster's programs (scripts/tools.sh cluster) and ClusterHost is cmd/cluster's
-	// binary.
+	// binary. ClusterRounds are its A B rounds per size (each round starts two fresh
+	// clusters; 0 means Rounds).
 	ClusterN                []int
+	ClusterRounds           int
 	ClusterBin, ClusterHost string
 	Log                     io.Writer
 }
