@@ -74,7 +74,10 @@ test-render:
 	$(GO) test -count=1 ./tests/render/...
 
 ## test-schema: every golden case and stack, server-side dry-run on a scratch local cluster with the pinned CRDs
+# (each tier builds its pinned tools first, in the open: on a first run those builds are most of
+# its time, and go test's timeout then bounds the tests alone)
 test-schema:
+	@scripts/tools.sh cluster >/dev/null
 	$(GO) test -count=1 -timeout 40m ./tests/schema/...
 
 ## test-provider: the provider plugin (its own module): schema contract, schema.json, certificates
@@ -83,6 +86,7 @@ test-provider:
 
 ## test-verify: Envoy Gateway's translator on the dev stack, golden cases, negatives, posture property
 test-verify:
+	@scripts/tools.sh egctl egctl-verify >/dev/null && scripts/tools.sh cluster >/dev/null
 	$(GO) test -count=1 -timeout 40m ./tests/verify/...
 
 ## test-cluster: the local cluster (real etcd, kube-apiserver, kube-controller-manager): start, stop, restart
@@ -106,6 +110,7 @@ test-examples:
 
 ## test-generate: generated and copied files are what their pinned generators and sources make
 test-generate:
+	@scripts/tools.sh sdkgen sdkgen-dotnet >/dev/null
 	$(GO) test -count=1 -timeout 60m ./tests/generate/...
 
 ## fuzz: fuzz the stack-file reader and the config -> plan path (60 s each)
