@@ -87,6 +87,8 @@ func (o Options) clusterSize(base []byte, n int) (*EngineResult, error) {
 				return nil, err
 			}
 			if err := o.onFreshCluster(clusterDir, func() error {
+				label := fmt.Sprintf("cluster n=%d round %d %s", n, round+1, who)
+				o.settle(label + ", before the first up")
 				first, err := o.run(s, "up", true)
 				if err != nil {
 					return fmt.Errorf("first up: %w", err)
@@ -95,10 +97,12 @@ func (o Options) clusterSize(base []byte, n int) (*EngineResult, error) {
 				if err != nil {
 					return err
 				}
+				o.settle(label + ", before the no-change preview")
 				prev, err := o.run(s, "preview", false)
 				if err != nil {
 					return fmt.Errorf("no-change preview: %w", err)
 				}
+				o.settle(label + ", before the no-change up")
 				up, err := o.run(s, "up", false)
 				if err != nil {
 					return fmt.Errorf("no-change up: %w", err)

@@ -122,6 +122,7 @@ func RunEnvoyGatewayHost(ctx context.Context, dir, bin string, logw io.Writer) e
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
+		h.pass = map[string]*nsObjects{} // (each pass reads the cluster afresh)
 		h.reconcile(ctx)
 		h.reconcileWorkloads(ctx)
 		select {
@@ -137,9 +138,10 @@ func RunEnvoyGatewayHost(ctx context.Context, dir, bin string, logw io.Writer) e
 
 type egHost struct {
 	dir, bin, server string
-	binDir           string               // Options.Bin: the workloads' binaries
-	workloads        map[string]*workload // by Deployment namespace/name
-	slices           map[string]string    // EndpointSlices applied, by Service namespace/name
+	binDir           string                // Options.Bin: the workloads' binaries
+	workloads        map[string]*workload  // by Deployment namespace/name
+	slices           map[string]string     // EndpointSlices applied, by Service namespace/name
+	pass             map[string]*nsObjects // this pass's reads, by namespace (passObjects)
 	svc              *serviceNet
 	api              *http.Client
 	log              io.Writer
@@ -465,6 +467,52 @@ func isNotFound(err error) bool {
 	return errors.As(err, &ae) && ae.code == http.StatusNotFound
 }
 
+// nsObjects are one namespace's Services, Secrets and ConfigMaps as one reconcile pass read
+// them.
+type nsObjects struct {
+	services   []corev1.Service
+	secrets    map[string]*corev1.Secret
+	configMaps map[string]*corev1.ConfigMap
+}
+
+// passObjects lists ns's Services, Secrets and ConfigMaps once per reconcile pass: every
+// workload of the namespace mounts and routes from the same three lists, so a pass costs the
+// API server three requests per namespace instead of a few per workload (with 100 backends,
+// hundreds of requests a second kept the API server, etcd and this host at about a core). A
+// pass that writes such objects (issueMissing) forgets the namespace's reads (forget).
+func (h *egHost) passObjects(ctx context.Context, ns string) (*nsObjects, error) {
+	if o, ok := h.pass[ns]; ok {
+		return o, nil
+	}
+	var svcs corev1.ServiceList
+	if err := h.getJSON(ctx, "/api/v1/namespaces/"+ns+"/services", &svcs); err != nil {
+		return nil, err
+	}
+	var secrets corev1.SecretList
+	if err := h.getJSON(ctx, "/api/v1/namespaces/"+ns+"/secrets", &secrets); err != nil {
+		return nil, err
+	}
+	var cms corev1.ConfigMapList
+	if err := h.getJSON(ctx, "/api/v1/namespaces/"+ns+"/configmaps", &cms); err != nil {
+		return nil, err
+	}
+	o := &nsObjects{services: svcs.Items, secrets: map[string]*corev1.Secret{}, configMaps: map[string]*corev1.ConfigMap{}}
+	for i := range secrets.Items {
+		o.secrets[secrets.Items[i].Name] = &secrets.Items[i]
+	}
+	for i := range cms.Items {
+		o.configMaps[cms.Items[i].Name] = &cms.Items[i]
+	}
+	if h.pass == nil {
+		h.pass = map[string]*nsObjects{}
+	}
+	h.pass[ns] = o
+	return o, nil
+}
+
+// forget drops this pass's reads of ns (after a write there).
+func (h *egHost) forget(ns string) { delete(h.pass, ns) }
+
 func (h *egHost) getJSON(ctx context.Context, path string, out any) error {
 	return h.do(ctx, http.MethodGet, path, nil, out)
 }
@@ -527,12 +575,13 @@ func (h *egHost) mount(ctx context.Context, d *appsv1.Deployment, c *corev1.Cont
 		var items []corev1.KeyToPath
 		switch {
 		case vol.ConfigMap != nil:
-			var cm corev1.ConfigMap
-			if err := h.getJSON(ctx, "/api/v1/namespaces/"+ns+"/configmaps/"+vol.ConfigMap.Name, &cm); err != nil {
-				if isNotFound(err) {
-					return nil, fmt.Sprintf("MountVolume.SetUp failed for volume %q: configmap %q not found", m.Name, vol.ConfigMap.Name), nil
-				}
+			objs, err := h.passObjects(ctx, ns)
+			if err != nil {
 				return nil, "", err
+			}
+			cm, ok := objs.configMaps[vol.ConfigMap.Name]
+			if !ok {
+				return nil, fmt.Sprintf("MountVolume.SetUp failed for volume %q: configmap %q not found", m.Name, vol.ConfigMap.Name), nil
 			}
 			for k, v := range cm.Data {
 				data[k] = []byte(v)
@@ -542,12 +591,13 @@ func (h *egHost) mount(ctx context.Context, d *appsv1.Deployment, c *corev1.Cont
 			}
 			items = vol.ConfigMap.Items
 		case vol.Secret != nil:
-			var s corev1.Secret
-			if err := h.getJSON(ctx, "/api/v1/namespaces/"+ns+"/secrets/"+vol.Secret.SecretName, &s); err != nil {
-				if isNotFound(err) {
-					return nil, fmt.Sprintf("MountVolume.SetUp failed for volume %q: secret %q not found", m.Name, vol.Secret.SecretName), nil
-				}
+			objs, err := h.passObjects(ctx, ns)
+			if err != nil {
 				return nil, "", err
+			}
+			s, ok := objs.secrets[vol.Secret.SecretName]
+			if !ok {
+				return nil, fmt.Sprintf("MountVolume.SetUp failed for volume %q: secret %q not found", m.Name, vol.Secret.SecretName), nil
 			}
 			for k, v := range s.Data {
 				data[k] = v

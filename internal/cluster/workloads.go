@@ -292,6 +292,7 @@ func (h *egHost) observeWorkloads(ctx context.Context) (map[string]*workloadSpec
 			}
 			if len(issued) > 0 {
 				spec.issued = issued
+				h.forget(d.Namespace)
 				if vols, why, err = h.mount(ctx, d, &spec.container); err != nil {
 					return nil, nil, err
 				}
@@ -612,8 +613,8 @@ func hostAddress() (string, error) {
 // network, the Service's address and ports forwarded to them.
 func (h *egHost) route(ctx context.Context, spec *workloadSpec, w *workload) error {
 	ns := spec.deployment.Namespace
-	var svcs corev1.ServiceList
-	if err := h.getJSON(ctx, "/api/v1/namespaces/"+ns+"/services", &svcs); err != nil {
+	objs, err := h.passObjects(ctx, ns)
+	if err != nil {
 		return err
 	}
 	podLabels := spec.deployment.Spec.Template.Labels
@@ -623,7 +624,7 @@ func (h *egHost) route(ctx context.Context, spec *workloadSpec, w *workload) err
 			named[p.Name] = p.ContainerPort
 		}
 	}
-	for _, svc := range svcs.Items {
+	for _, svc := range objs.services {
 		if len(svc.Spec.Selector) == 0 {
 			continue
 		}
