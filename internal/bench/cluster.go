@@ -110,8 +110,8 @@ func (o Options) clusterSize(base []byte, n int) (*EngineResult, error) {
 				res.FirstUp, res.Preview, res.Up = append(res.FirstUp, first.Seconds), append(res.Preview, prev.Seconds), append(res.Up, up.Seconds)
 				res.FirstUpMB, res.PreviewMB = append(res.FirstUpMB, first.PeakMB), append(res.PreviewMB, prev.PeakMB)
 				res.StateMB, res.Resources = mb, resources
-				o.logf("cluster n=%d round %d %s: first up %.1f s (peak %.0f MB), preview %.1f s, up %.1f s, state %.2f MB, %d resources",
-					n, round+1, who, first.Seconds, first.PeakMB, prev.Seconds, up.Seconds, mb, resources)
+				o.logf("%s: first up %.1f s (peak %.0f MB), preview %.1f s, up %.1f s, state %.2f MB, %d resources",
+					label, first.Seconds, first.PeakMB, prev.Seconds, up.Seconds, mb, resources)
 				return nil
 			}); err != nil {
 				return nil, fmt.Errorf("cluster n=%d round %d %s: %w", n, round+1, who, err)

@@ -165,18 +165,17 @@ var systemTrustWrapper = func(bundle string) ([]string, string) {
 // missing (the pod waits, as a kubelet's would).
 func (h *egHost) issueMissing(ctx context.Context, d *appsv1.Deployment) ([]string, error) {
 	ns := d.Namespace
+	objs, err := h.passObjects(ctx, ns)
+	if err != nil {
+		return nil, err
+	}
 	var missing []string
 	for _, v := range d.Spec.Template.Spec.Volumes {
 		if v.Secret == nil {
 			continue
 		}
-		var s corev1.Secret
-		err := h.getJSON(ctx, "/api/v1/namespaces/"+ns+"/secrets/"+v.Secret.SecretName, &s)
-		switch {
-		case isNotFound(err):
+		if _, ok := objs.secrets[v.Secret.SecretName]; !ok {
 			missing = append(missing, v.Secret.SecretName)
-		case err != nil:
-			return nil, err
 		}
 	}
 	if len(missing) == 0 {
