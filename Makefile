@@ -21,7 +21,7 @@ export CGO_ENABLED := 0
 help:
 	@awk '/^## /{sub(/^## /, ""); split($$0, a, ": "); printf "  make %-16s %s\n", a[1], substr($$0, length(a[1]) + 3)}' $(MAKEFILE_LIST)
 
-## up: pulumi up on STACK (default dev, which renders into out/dev/); builds what is missing
+## up: pulumi up on STACK (default dev: the local cluster in .state/cluster; STACK=dev-render renders into out/dev/); builds what is missing
 up:
 	scripts/up.sh $(STACK)
 

@@ -3,6 +3,8 @@ package synth
 import (
 	"os"
 	"path/filepath"
+	"reflect"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -109,4 +111,42 @@ func cpuTime(tb testing.TB) time.Duration {
 		tb.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestParallelPlanIsTheSequentialPlan: a plan large enough to be split over goroutines
+// (core.Parallel) is exactly the plan made on one: the same backends in the same order, the
+// same objects, certificates and postures. Under the race detector (go test -race -run
+// '^TestParallel' ./internal/plan/core ./internal/bench/synth) it also fails if a backend's
+// planning writes anything shared; make test does not run that (its race-instrumented build of
+// the Kubernetes API packages adds 4 minutes to a cold CI run).
+func TestParallelPlanIsTheSequentialPlan(t *testing.T) {
+	raw, err := StackConfig(baseStack(t), 300, "out/bench")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := synthetic(t, raw)
+	prev := runtime.GOMAXPROCS(1)
+	now := plan.Options{Now: time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)}
+	sequential, err := plan.BuildWith(st.Args, now)
+	runtime.GOMAXPROCS(max(prev, 4))
+	defer runtime.GOMAXPROCS(prev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parallel, err := plan.BuildWith(st.Args, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(parallel.Envoy.Backends) != 300 {
+		t.Fatalf("%d backends planned, want 300", len(parallel.Envoy.Backends))
+	}
+	for i := range sequential.Envoy.Backends {
+		s, p := sequential.Envoy.Backends[i], parallel.Envoy.Backends[i]
+		if !reflect.DeepEqual(s, p) {
+			t.Fatalf("backend %d (%s) planned on 4 goroutines differs from the plan on one:\n%+v\n%+v", i, s.Name, p.Posture, s.Posture)
+		}
+	}
+	if !reflect.DeepEqual(sequential, parallel) {
+		t.Error("the plan on 4 goroutines differs from the plan on one outside the backends")
+	}
 }

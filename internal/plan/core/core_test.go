@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
@@ -109,5 +110,41 @@ func TestChartVersion(t *testing.T) {
 		if got := ChartVersion(v); got != want {
 			t.Errorf("ChartVersion(%q) = %v, want %v", v, got, want)
 		}
+	}
+}
+
+// TestFastDNSAgrees: the plan's regexp-free DNS checks decide exactly as apimachinery does, over
+// every string of up to 4 characters from an alphabet with the edge characters, and over long
+// and dotted values around the length limits.
+func TestFastDNSAgrees(t *testing.T) {
+	alphabet := []byte{'a', 'z', '0', '9', '-', '.', 'A', '_', '*', '\n'}
+	var values []string
+	var gen func(prefix []byte, n int)
+	gen = func(prefix []byte, n int) {
+		values = append(values, string(prefix))
+		if n == 0 {
+			return
+		}
+		for _, c := range alphabet {
+			gen(append(prefix, c), n-1)
+		}
+	}
+	gen(nil, 4)
+	for _, n := range []int{62, 63, 64, 252, 253, 254} {
+		long := strings.Repeat("a", n)
+		values = append(values, long, long+".b", "b."+long, strings.Repeat("ab.", n/3)+"c", strings.Repeat("a.", n/2))
+	}
+	checked := 0
+	for _, v := range values {
+		if got, want := isDNS1123Label(v), len(validation.IsDNS1123Label(v)) == 0; got != want {
+			t.Errorf("isDNS1123Label(%q) = %v, apimachinery says %v", v, got, want)
+		}
+		if got, want := isDNS1123Subdomain(v), len(validation.IsDNS1123Subdomain(v)) == 0; got != want {
+			t.Errorf("isDNS1123Subdomain(%q) = %v, apimachinery says %v", v, got, want)
+		}
+		checked++
+	}
+	if checked < 10000 {
+		t.Fatalf("only %d values checked", checked)
 	}
 }

@@ -39,8 +39,17 @@ type Object struct {
 	DependsOn []string
 }
 
-// Kind is the object's kind.
-func (o Object) Kind() string { return o.Resource.GroupVersionKind().Kind }
+// Kind is the object's kind. Upstream API structs embed metav1.TypeMeta, whose Kind field is
+// read directly; GroupVersionKind (which parses apiVersion) is the fallback for any other
+// Resource. The plan asks for kinds thousands of times per plan (keys, the registry, postures).
+func (o Object) Kind() string {
+	if k, ok := o.Resource.(interface{ GetObjectKind() schema.ObjectKind }); ok {
+		if tm, ok := k.GetObjectKind().(*metav1.TypeMeta); ok {
+			return tm.Kind
+		}
+	}
+	return o.Resource.GroupVersionKind().Kind
+}
 
 // Name is the object's metadata.name.
 func (o Object) Name() string { return o.Resource.GetName() }
@@ -88,7 +97,8 @@ const (
 
 // Labels returns the component label plus extra.
 func Labels(extra map[string]string) map[string]string {
-	l := map[string]string{ComponentLabel: ComponentLabelValue}
+	l := make(map[string]string, 1+len(extra)) // (sized once: the plan makes thousands)
+	l[ComponentLabel] = ComponentLabelValue
 	for k, v := range extra {
 		l[k] = v
 	}

@@ -41,10 +41,13 @@ func Plan(a *spec.Args, deps Deps) Path {
 	// waits for the ones before it, so the last one stands for all.
 	install := installed(in, deps)
 
-	out := Path{Install: in, Gateway: planGateway(a, deps, install, in.GatewayClass.Key())}
-	for i := range a.Backends {
-		out.Backends = append(out.Backends, planBackend(a, field.NewPath("backends").Index(i), &a.Backends[i], deps, install))
-	}
+	out := Path{Install: in, Gateway: planGateway(a, deps, install, in.GatewayClass.Key()), Backends: make([]Backend, len(a.Backends))}
+	// Each backend is planned from the arguments alone (planBackend reads a and deps, never
+	// writes them, and builds only its own objects), so large plans use every core; the result
+	// is the same, in configuration order, however the work is split.
+	core.Parallel(len(a.Backends), func(i int) {
+		out.Backends[i] = planBackend(a, field.NewPath("backends").Index(i), &a.Backends[i], deps, install)
+	})
 	return out
 }
 
@@ -85,7 +88,9 @@ func (p *Path) DerivePostures(a *spec.Args, objects []core.Object, problems *cor
 		return name, ok
 	}
 	index := IndexObjects(objects)
-	for i := range p.Backends {
+	// Derivation only reads the index and the service ports (built above, never written
+	// after), and writes its own backend's posture: large plans derive on every core.
+	core.Parallel(len(p.Backends), func(i int) {
 		be := &p.Backends[i]
 		var route core.Resource
 		for _, o := range be.Objects {
@@ -98,6 +103,9 @@ func (p *Path) DerivePostures(a *spec.Args, objects []core.Object, problems *cor
 		} else {
 			be.Posture = index.Derive(route, ports)
 		}
+	})
+	for i := range p.Backends {
+		be := &p.Backends[i]
 		if want := ExpectedClientCertificate(a, &a.Backends[i]); be.Posture.Effective.Encrypted() && be.Posture.ClientCertificate != want {
 			problems.Add(field.NewPath("backends").Index(i), fmt.Sprintf("backend %q would be presented the client certificate %s (derived from the planned objects), but the configuration asks for %s",
 				be.Name, be.Posture.ClientCertificate, want), "report this configuration as a bug of upstream-tls")
