@@ -84,7 +84,7 @@ build_yaml_host() {
   mkdir -p "$EXAMPLES_BIN"
   tmp=$(mktemp -d "$EXAMPLES_BIN/.yaml.XXXXXX")
   # Outside any module (go install mod@version), with the release build's flags.
-  (cd / && GOWORK=off GOTOOLCHAIN=${GOTOOLCHAIN:-local} CGO_ENABLED=0 GOFLAGS="-trimpath -buildvcs=false" GOBIN="$tmp" \
+  (cd / && GOWORK=off GOTOOLCHAIN=${GOTOOLCHAIN:-local} CGO_ENABLED=0 GOFLAGS="-trimpath -buildvcs=false" GOGC=${UPSTREAM_TLS_BUILD_GOGC:-400} GOBIN="$tmp" \
      nice -n 15 go install -ldflags "-s -w -X github.com/pulumi/pulumi-yaml/pkg/version.Version=${PULUMI_YAML_VERSION#v}" \
      "github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml@$PULUMI_YAML_VERSION") || { rm -rf "$tmp"; die "go install pulumi-language-yaml failed"; }
   mv -f "$tmp/pulumi-language-yaml" "$EXAMPLES_BIN/pulumi-language-yaml"

@@ -22,13 +22,31 @@ BIN=${tools_out##*$'\n'}
 
 start=$SECONDS
 mkdir -p "$repo/out/bin"
-# The two builds side by side: when nothing changed each is mostly go's own staleness check,
-# which a no-change `make up` would otherwise pay twice in a row.
-(cd "$repo/provider" && CGO_ENABLED=0 go build -trimpath -o "$repo/out/bin/pulumi-resource-upstream-tls" ./cmd/pulumi-resource-upstream-tls) &
-provider_build=$!
-(cd "$repo" && CGO_ENABLED=0 go build -trimpath -o "$repo/out/bin/upstream-tls-up" ./cmd/up)
-wait "$provider_build"
-echo "this checkout's binaries (out/bin) ready in $((SECONDS - start))s" >&2
+# The sources stamp: written after both builds succeed, holding the Go version they were built
+# with. When the stamp is there and no Go source, go.mod, go.sum or embedded file of the
+# checkout, and no directory (a file added, removed or renamed), is newer than it, the two
+# binaries are what go build would leave, and its staleness checks (about 1 s of a no-change
+# `make up`, 1.8 s of CPU) are skipped. UPSTREAM_TLS_REBUILD=1 always builds.
+stamp="$repo/out/bin/.sources-stamp"
+gover=$(go env GOVERSION)
+if [[ ${UPSTREAM_TLS_REBUILD:-} != 1 && -f $stamp && $(<"$stamp") == "$gover" \
+	&& -x "$repo/out/bin/pulumi-resource-upstream-tls" && -x "$repo/out/bin/upstream-tls-up" ]] \
+	&& [[ -z $(cd "$repo" && find go.mod go.sum cmd components infra internal provider -newer "$stamp" \
+		\( -type d -o -name '*.go' -o -name go.mod -o -name go.sum -o -name '*.json' \) -print -quit) ]]; then
+	echo "this checkout's binaries (out/bin) are up to date (no source newer than $stamp)" >&2
+else
+	rm -f "$stamp"
+	built_from=$(date +%s) # (the stamp's time: a file saved during the builds is newer)
+	# The two builds side by side: when nothing changed each is mostly go's own staleness
+	# check.
+	(cd "$repo/provider" && CGO_ENABLED=0 go build -trimpath -o "$repo/out/bin/pulumi-resource-upstream-tls" ./cmd/pulumi-resource-upstream-tls) &
+	provider_build=$!
+	(cd "$repo" && CGO_ENABLED=0 go build -trimpath -o "$repo/out/bin/upstream-tls-up" ./cmd/up)
+	wait "$provider_build"
+	echo "$gover" >"$stamp"
+	touch -d "@$built_from" "$stamp"
+	echo "this checkout's binaries (out/bin) ready in $((SECONDS - start))s" >&2
+fi
 
 "$repo/scripts/offline-inputs.sh" "$repo/out/offline" >&2
 

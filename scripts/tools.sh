@@ -54,6 +54,12 @@ export GOFLAGS="-trimpath -buildvcs=false -mod=readonly"
 export CGO_ENABLED=0
 export GOWORK=off
 export GOTOOLCHAIN=${GOTOOLCHAIN:-local}
+# The compiler and the linker collect garbage less often (GOGC 400 instead of Go's 100): the
+# same binaries, about a fifth less build time on an empty build cache (`go build ./internal/...`
+# from an empty cache, two runs each: 254-286 s -> 203-219 s), the largest compile's memory
+# 430 -> 720 MB (k8s.io/api/core/v1). Only this script's go commands get it; the tools run with
+# the caller's GOGC.
+export GOGC=${UPSTREAM_TLS_BUILD_GOGC:-400}
 
 ensure_jq() {
   command -v jq >/dev/null 2>&1 && return 0
