@@ -207,6 +207,34 @@ func TestCRDsOwnedByTheComponent(t *testing.T) {
 	}
 }
 
+// TestCRDsRetainedOnDelete: every bundle of CRDs (Gateway API, Envoy Gateway's chart of CRDs,
+// the AWS Load Balancer Controller's) is registered retained on delete, so that destroying the
+// stack, or a version that stops registering them, never deletes a CRD and with it every object
+// of its kinds in the cluster; nothing else is retained.
+func TestCRDsRetainedOnDelete(t *testing.T) {
+	for name, a := range map[string]upstreamtls.Args{"dev": devArgs(), "eks": eksArgs()} {
+		t.Run(name, func(t *testing.T) {
+			m, err := run(t, a, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]bool{"env-envoy-gateway-gateway-api-crds": true, "env-envoy-gateway-gateway-crds-helm": true}
+			if name == "eks" {
+				want["env-eks-lbc-crds"] = true
+			}
+			for _, r := range m.All() {
+				if r.RetainOnDelete != want[r.Name] {
+					t.Errorf("%s %s: retainOnDelete %v, want %v", r.Type, r.Name, r.RetainOnDelete, want[r.Name])
+				}
+				delete(want, r.Name)
+			}
+			for n := range want {
+				t.Errorf("%s not registered", n)
+			}
+		})
+	}
+}
+
 // TestParents: every object hangs under the component that owns it.
 func TestParents(t *testing.T) {
 	m, err := run(t, devArgs(), nil)

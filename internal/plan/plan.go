@@ -153,7 +153,7 @@ func derivedFields(args spec.Args) []core.Derived {
 func planned(problems *core.Problems, a spec.Args, formerOwners bool) (*Plan, error) {
 	p := &Plan{Args: a}
 	if *a.EnvoyGateway.ManageGatewayAPICRDs {
-		p.GatewayAPICRDs = &core.CRDBundle{Version: envoy.DefaultGatewayAPIVersion, Sources: []string{a.EnvoyGateway.GatewayAPICRDs}}
+		p.GatewayAPICRDs = core.CRDBundleRetained(envoy.DefaultGatewayAPIVersion, a.EnvoyGateway.GatewayAPICRDs)
 		if formerOwners {
 			p.GatewayAPICRDsFormerParents = []string{FormerParentEnvoyGateway}
 		}

@@ -140,7 +140,7 @@ func crds(ctx context.Context, c *kube.Client, p *plan.Plan, problems *core.Prob
 		}
 		version, channel := crd.Annotations[BundleVersionAnnotation], crd.Annotations[ChannelAnnotation]
 		owner := owners(crd.Labels, crd.ManagedFields)
-		problems.Add(path, fmt.Sprintf("CRD %s is already installed (bundle %s, channel %s) by %s; this component would install Gateway API %s (standard) over it, take it over, and delete it, with every Gateway API object in the cluster, on destroy",
+		problems.Add(path, fmt.Sprintf("CRD %s is already installed (bundle %s, channel %s) by %s; this component would install Gateway API %s (standard) over it and take it over from its owner (destroy then leaves it in place)",
 			name, orUnknown(version), orUnknown(channel), owner, p.GatewayAPICRDs.Version),
 			"set envoyGateway.manageGatewayAPICRDs to false to use the installed CRDs (they must serve gateway.networking.k8s.io/v1 BackendTLSPolicy), or remove the other owner's CRDs first")
 		return false // one message names the conflict; the fix is the same for every CRD

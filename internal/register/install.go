@@ -33,10 +33,16 @@ func CRDFiles(b *core.CRDBundle) []string {
 	return files
 }
 
-// CRDs registers a kubernetes:yaml/v2:ConfigGroup that applies every CRD of the bundle.
+// CRDs registers a kubernetes:yaml/v2:ConfigGroup that applies every CRD of the bundle, each
+// retained on delete when the bundle says so.
 func CRDs(ctx *pulumi.Context, name string, b *core.CRDBundle, opts ...pulumi.ResourceOption) (pulumi.Resource, error) {
 	if b == nil || len(b.Sources) == 0 {
 		return nil, fmt.Errorf("CRD bundle %q has no sources", name)
+	}
+	if b.RetainOnDelete {
+		// Inherited by every child the ConfigGroup registers (the engine's inheritance of
+		// retainOnDelete from a parent); the component itself holds no object.
+		opts = append(opts, pulumi.RetainOnDelete(true))
 	}
 	var res yamlComponent
 	if err := ctx.RegisterRemoteComponentResource("kubernetes:yaml/v2:ConfigGroup", name, pulumi.Map{
@@ -47,7 +53,8 @@ func CRDs(ctx *pulumi.Context, name string, b *core.CRDBundle, opts ...pulumi.Re
 	return &res, nil
 }
 
-// Chart installs release r, its values' bindings filled by resolve.
+// Chart installs release r, its values' bindings filled by resolve; its objects are retained
+// on delete when r says so.
 func Chart(ctx *pulumi.Context, name string, r core.HelmRelease, resolve Resolver, opts ...pulumi.ResourceOption) (*helmv4.Chart, error) {
 	values, err := Props(r.Values, r.Computed, resolve)
 	if err != nil {
@@ -70,6 +77,9 @@ func Chart(ctx *pulumi.Context, name string, r core.HelmRelease, resolve Resolve
 			a.RepositoryOpts = &helmv4.RepositoryOptsArgs{Repo: pulumi.String(r.Repository)}
 		}
 		a.Version = pulumi.String(r.Version)
+	}
+	if r.RetainOnDelete {
+		opts = append(opts, pulumi.RetainOnDelete(true)) // inherited by the chart's objects
 	}
 	chart, err := helmv4.NewChart(ctx, name, a, opts...)
 	if err != nil {

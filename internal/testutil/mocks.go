@@ -23,6 +23,9 @@ type Registered struct {
 	Deps               []string
 	// Aliases are "name|parentURN" for alias specs, or the aliased URN.
 	Aliases []string
+	// RetainOnDelete is the resource's retainOnDelete option as registered (the engine passes
+	// it on to children that do not set their own).
+	RetainOnDelete bool
 }
 
 // Mocks records registrations for pulumi.WithMocks. CertificateBundle resources get real
@@ -63,6 +66,7 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	if rpc := args.RegisterRPC; rpc != nil {
 		r.Parent = rpc.GetParent()
 		r.Deps = rpc.GetDependencies()
+		r.RetainOnDelete = rpc.GetRetainOnDelete()
 		for _, a := range rpc.GetAliases() {
 			if spec := a.GetSpec(); spec != nil {
 				r.Aliases = append(r.Aliases, spec.GetName()+"|"+spec.GetParentUrn())

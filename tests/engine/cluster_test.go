@@ -379,6 +379,9 @@ func TestDevStackOnTheLocalCluster(t *testing.T) {
 		t.Fatalf("up back to the dev config: %v\n%s", err, res.StdOut+res.StdErr)
 	}
 
+	// Destroy deletes every object of the stack but its CRDs (retained on delete: deleting a
+	// CRD deletes every object of its kinds in the cluster, other stacks' too); the up that
+	// follows the first destroy installs over the CRDs left in place.
 	goneAfterDestroy := func() {
 		t.Helper()
 		w.destroyLeavesNothing()
@@ -389,6 +392,11 @@ func TestDevStackOnTheLocalCluster(t *testing.T) {
 				}
 				return nil
 			})
+		}
+		for _, crd := range []string{"httproutes.gateway.networking.k8s.io", "backendtlspolicies.gateway.networking.k8s.io", "backends.gateway.envoyproxy.io"} {
+			if _, err := get("apiextensions.k8s.io/v1", "CustomResourceDefinition", "", crd); err != nil {
+				t.Errorf("CRD %s after destroy: %v; want it retained", crd, err)
+			}
 		}
 	}
 	goneAfterDestroy()

@@ -87,8 +87,8 @@ func added(urn string) bool {
 // machine by scripts/record-upgrade-fixture.sh, which runs that commit's own code) is upgraded
 // with this code: the preview plans no replace and no delete, and creates only what
 // addedSinceUpgradeFrom lists; the update changes no Kubernetes object (only component
-// outputs) besides creating those and adding verdictAnnotations in place; and a further
-// preview shows no changes at all.
+// outputs) besides creating those and adding verdictAnnotations in place; every CRD is then
+// retained on delete in the state; and a further preview shows no changes at all.
 func TestUpgradeFromEarlierVersion(t *testing.T) {
 	cache := ""
 	for _, kv := range env {
@@ -224,7 +224,39 @@ func TestUpgradeFromEarlierVersion(t *testing.T) {
 	}
 	t.Logf("upgrade up: %v", *up.Summary.ResourceChanges)
 
-	// 3. Nothing left to change.
+	// 3. The upgraded state holds every CRD retained on delete (the engine records the option
+	// on an unchanged resource), so that a later version may stop registering them without
+	// deleting them from the cluster.
+	dep, err := stack.Export(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var state struct {
+		Resources []struct {
+			URN            string `json:"urn"`
+			Type           string `json:"type"`
+			RetainOnDelete bool   `json:"retainOnDelete"`
+		} `json:"resources"`
+	}
+	if err := json.Unmarshal(dep.Deployment, &state); err != nil {
+		t.Fatal(err)
+	}
+	crds := 0
+	for _, r := range state.Resources {
+		if r.Type != "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition" {
+			continue
+		}
+		crds++
+		if !r.RetainOnDelete {
+			t.Errorf("after the upgrade, %s is not retained on delete", r.URN)
+		}
+	}
+	if crds == 0 {
+		t.Errorf("the upgraded state holds no CRD")
+	}
+	t.Logf("after the upgrade: %d CRDs in the state", crds)
+
+	// 4. Nothing left to change.
 	if res, err := stack.Preview(ctx, optpreview.ExpectNoChanges()); err != nil {
 		t.Errorf("preview after the upgrade shows changes: %v\n%s", err, res.StdOut)
 	}

@@ -42,6 +42,18 @@ type CRDBundle struct {
 	Version string `json:"version"`
 	// Sources are URLs of multi-document YAML files or local directories of CRD files.
 	Sources []string `json:"sources"`
+	// RetainOnDelete leaves the CRDs in the cluster when the stack stops managing them
+	// (pulumi destroy, or an update that no longer installs them): they leave the state only.
+	// Deleting a CRD deletes every object of its kinds in the cluster, other stacks' included,
+	// so the plan sets it on every bundle (CRDBundleRetained); a later install adopts them.
+	RetainOnDelete bool `json:"retainOnDelete,omitempty"`
+}
+
+// CRDBundleRetained is the bundle of CRDs of the given version from sources, as the plan
+// installs every bundle: retained on delete (CRDBundle.RetainOnDelete), as Helm leaves a
+// chart's CRDs in place on uninstall.
+func CRDBundleRetained(version string, sources ...string) *CRDBundle {
+	return &CRDBundle{Version: version, Sources: sources, RetainOnDelete: true}
 }
 
 // HelmRelease is one Helm chart installation.
@@ -66,6 +78,9 @@ type HelmRelease struct {
 	// SkipCRDs leaves out the chart's crds/ directory (the CRDs are installed separately, by
 	// one owner, before the chart).
 	SkipCRDs bool `json:"skipCrds,omitempty"`
+	// RetainOnDelete leaves every object of the release in the cluster when the stack stops
+	// managing it (CRDBundle.RetainOnDelete): set on releases that install only CRDs.
+	RetainOnDelete bool `json:"retainOnDelete,omitempty"`
 }
 
 // Install step keys: the things objects wait for that are not planned objects. An object's

@@ -51,7 +51,7 @@ func Build(a *spec.Args, deps Deps) (*Plan, error) {
 		crds = append(crds, core.StepGatewayAPICRDs)
 	}
 	if *c.ManageCRDs {
-		ep.CRDs = &core.CRDBundle{Version: c.Version, Sources: c.CRDs}
+		ep.CRDs = core.CRDBundleRetained(c.Version, c.CRDs...)
 	}
 	// The controller probes for the Gateway API and its own CRDs at start, so they come first.
 	install := slices.Clone(crds)

@@ -174,14 +174,17 @@ func planInstall(a *spec.Args, deps Deps) Install {
 		if in.EnableBackend {
 			extensionAPIs["enableBackend"] = true
 		}
+		crdRelease := release("gateway-crds-helm", core.StepEnvoyGatewayCRDs, map[string]any{
+			"crds": map[string]any{
+				"gatewayAPI":   map[string]any{"enabled": false},
+				"envoyGateway": map[string]any{"enabled": true},
+			},
+		}, nil)
+		crdRelease.RetainOnDelete = true
 		in.Releases = []Release{
 			// Envoy Gateway's own CRDs; the Gateway API CRDs have a single owner (the plan's).
-			release("gateway-crds-helm", core.StepEnvoyGatewayCRDs, map[string]any{
-				"crds": map[string]any{
-					"gatewayAPI":   map[string]any{"enabled": false},
-					"envoyGateway": map[string]any{"enabled": true},
-				},
-			}, nil),
+			// The release renders CRDs only, retained on delete like every CRD bundle.
+			crdRelease,
 			release("gateway-helm", core.StepEnvoyGateway, map[string]any{
 				"crds": map[string]any{"enabled": false},
 				"config": map[string]any{
