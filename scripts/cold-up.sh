@@ -3,7 +3,7 @@
 # and runs `make up` there with every cache empty (HOME, the Go module and build caches, npm,
 # pip and the tool cache point into the folder, as ../shared/tools/cold-ci does for .ci/run),
 # each line of output prefixed with the minutes since the start, then `make down`. Expect about
-# 47 minutes on 2 cores (README, "Toolchain and timings"). Leaves the folder and says where.
+# 43 minutes on 2 cores (README, "Toolchain and timings"). Leaves the folder and says where.
 #
 #   scripts/cold-up.sh > /tmp/cold-up.log
 set -uo pipefail

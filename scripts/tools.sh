@@ -92,16 +92,21 @@ require_pin() {
   [ "$have" = "$3" ] || die "tools/$1/go.mod requires $2 ${have:-<nothing>}, pin is $3: run scripts/tools.sh --regen $1"
 }
 
-# first_run <tool>: roughly how long its build takes on a first run on 2 cores (the README's
-# "Toolchain and timings"), for the message a first build prints.
+# first_run <tool>: roughly how long its build takes on a first run on 2 cores, beside the
+# other builds of that run (the README's "Toolchain and timings": the cold .ci/run at c32f6c0
+# and the cold make up at 21690c2, both with GOGC 400), for the message a first build prints.
 first_run() {
   case $1 in
-    pulumi) echo "5-7 min" ;;
-    pulumi-resource-kubernetes) echo "11-13 min" ;;
-    egctl|egctl-verify|envoy-gateway) echo "about 7 min for the three" ;;
-    etcd|kube-apiserver|kube-controller-manager) echo "about 9 min for the three" ;;
+    pulumi) echo "12-14 min" ;;
+    pulumi-resource-kubernetes) echo "22-24 min" ;;
+    etcd) echo "1-3 min" ;;
+    kube-apiserver) echo "13-17 min" ;;
+    kube-controller-manager) echo "4-5 min, reusing kube-apiserver's packages" ;;
+    envoy-gateway) echo "9-12 min" ;;
+    egctl) echo "about 3 min, reusing envoy-gateway's packages" ;;
+    egctl-verify) echo "under 1 min, reusing egctl's packages" ;;
     sdkgen|sdkgen-dotnet|kubectl) echo "about 2 min" ;;
-    echo-basic) echo "about 1 min" ;;
+    echo-basic) echo "1-5 min" ;;
     *) echo "a few minutes" ;;
   esac
 }
@@ -120,7 +125,7 @@ go_build() {
   exec {lock}>"$STAMPS/$t.lock"
   command -v flock >/dev/null 2>&1 && flock "$lock"
   if is_fresh "$t" "$k"; then log "cached $t $v"; exec {lock}>&-; return 0; fi
-  log "building $t $v (first run on 2 cores: $(first_run "$t"); kept in $BIN, later runs reuse it)..."
+  log "building $t $v (a first run on 2 cores takes $(first_run "$t") beside the other builds; kept in $BIN, later runs reuse it)..."
   start=$(date +%s)
   $prep
   tmp=$(mktemp "$BIN/.$t.XXXXXX")

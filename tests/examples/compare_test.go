@@ -218,6 +218,43 @@ func countFiles(t *testing.T, dir string) int {
 	return n
 }
 
+// checkLeftAfterDestroy: destroy removed every file it rendered into dir but the CRD
+// manifests (the Kubernetes provider writes them under 0-crd/), which stay: every CRD is
+// retained on delete, in render mode as on a cluster. At least one must be left, since every
+// example installs the Gateway API and Envoy Gateway CRDs.
+func checkLeftAfterDestroy(t *testing.T, dir string) {
+	t.Helper()
+	crds := 0
+	var others []string
+	err := filepath.Walk(dir, func(path string, info os.FileInfo, err error) error {
+		if os.IsNotExist(err) {
+			return filepath.SkipAll
+		}
+		if err != nil || info.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		if strings.HasPrefix(rel, "0-crd"+string(filepath.Separator)) {
+			crds++
+		} else {
+			others = append(others, rel)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(others) > 0 {
+		t.Errorf("destroy left %d rendered files in %s besides the CRDs, e.g. %s", len(others), dir, others[0])
+	}
+	if crds == 0 {
+		t.Errorf("destroy removed the rendered CRD manifests in %s/0-crd, which are retained on delete", dir)
+	}
+}
+
 // ---- rendered objects -------------------------------------------------------------------------
 
 var (

@@ -81,9 +81,7 @@ func TestTypeScriptLifecycle(t *testing.T) {
 	if des := steps[2]; des.Result != "succeeded" || des.Changes["delete"] != creates {
 		t.Errorf("destroy: %s %v, want %d deleted", des.Result, des.Changes, creates)
 	}
-	if n := countFiles(t, ts.renderDir); n != 0 {
-		t.Errorf("destroy left %d rendered files in %s", n, ts.renderDir)
-	}
+	checkLeftAfterDestroy(t, ts.renderDir)
 }
 
 // tsExample is the TypeScript example built in a temporary stage (scripts/example-tools.sh

@@ -67,9 +67,7 @@ func TestYAMLLifecycle(t *testing.T) {
 	if got := (*des.Summary.ResourceChanges)["delete"]; got != creates {
 		t.Errorf("destroy deleted %d resources, up created %d", got, creates)
 	}
-	if n := countFiles(t, s.renderDir); n != 0 {
-		t.Errorf("destroy left %d rendered files in %s", n, s.renderDir)
-	}
+	checkLeftAfterDestroy(t, s.renderDir)
 }
 
 // TestYAMLProductionRefusesInsecureBackend: the same program with environment production is
