@@ -22,17 +22,14 @@ BIN=${tools_out##*$'\n'}
 
 start=$SECONDS
 mkdir -p "$repo/out/bin"
-# The sources stamp: written after both builds succeed, holding the Go version they were built
-# with. When the stamp is there and no Go source, go.mod, go.sum or embedded file of the
-# checkout, and no directory (a file added, removed or renamed), is newer than it, the two
-# binaries are what go build would leave, and its staleness checks (about 1 s of a no-change
-# `make up`, 1.8 s of CPU) are skipped. UPSTREAM_TLS_REBUILD=1 always builds.
+# The sources stamp (scripts/sources-stamp.sh): while no Go source, go.mod, go.sum or embedded
+# file of the checkout, and no directory, is newer than it, the two binaries are what go build
+# would leave, and its staleness checks (about 1 s of a no-change `make up`, 1.8 s of CPU) are
+# skipped. UPSTREAM_TLS_REBUILD=1 always builds.
+# shellcheck source=sources-stamp.sh
+source "$repo/scripts/sources-stamp.sh"
 stamp="$repo/out/bin/.sources-stamp"
-gover=$(go env GOVERSION)
-if [[ ${UPSTREAM_TLS_REBUILD:-} != 1 && -f $stamp && $(<"$stamp") == "$gover" \
-	&& -x "$repo/out/bin/pulumi-resource-upstream-tls" && -x "$repo/out/bin/upstream-tls-up" ]] \
-	&& [[ -z $(cd "$repo" && find go.mod go.sum cmd components infra internal provider -newer "$stamp" \
-		\( -type d -o -name '*.go' -o -name go.mod -o -name go.sum -o -name '*.json' \) -print -quit) ]]; then
+if sources_fresh "$stamp" "$repo/out/bin/pulumi-resource-upstream-tls" "$repo/out/bin/upstream-tls-up"; then
 	echo "this checkout's binaries (out/bin) are up to date (no source newer than $stamp)" >&2
 else
 	rm -f "$stamp"
@@ -43,8 +40,7 @@ else
 	provider_build=$!
 	(cd "$repo" && CGO_ENABLED=0 go build -trimpath -o "$repo/out/bin/upstream-tls-up" ./cmd/up)
 	wait "$provider_build"
-	echo "$gover" >"$stamp"
-	touch -d "@$built_from" "$stamp"
+	sources_stamp "$stamp" "$built_from"
 	echo "this checkout's binaries (out/bin) ready in $((SECONDS - start))s" >&2
 fi
 
