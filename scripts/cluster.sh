@@ -20,7 +20,7 @@ if [[ $action == start ]]; then
 fi
 mkdir -p out/bin
 # cmd/cluster is built unless no source changed since its last build (scripts/sources-stamp.sh;
-# go build's own staleness check is about 1.5 s of every `make up`).
+# go build's own staleness check is 0.2-0.4 s of every `make up`, more on a busy machine).
 # shellcheck source=sources-stamp.sh
 source scripts/sources-stamp.sh
 if ! sources_fresh out/bin/.cluster-sources-stamp out/bin/upstream-tls-cluster; then

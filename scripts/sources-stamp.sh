@@ -1,6 +1,6 @@
 # Sourced by scripts/pulumi-env.sh and scripts/cluster.sh: whether this checkout's own binaries
 # in out/bin are what `go build` would leave, without asking go build (its staleness check of
-# a binary is about 1-1.5 s of a no-change `make up`).
+# a binary is 0.2-1 s of a no-change `make up`, more on a busy machine).
 #
 #   sources_fresh STAMP BINARY...   true when STAMP holds this Go version, every BINARY is
 #                                   executable, and no Go source, go.mod, go.sum or .json file
